@@ -1,0 +1,5 @@
+import sys
+
+from weightreg.cli import main
+
+sys.exit(main())

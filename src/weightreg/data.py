@@ -1,0 +1,55 @@
+"""The tutorial's two-moons problem and its train/test split."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from weightreg.params import Data
+
+COLUMNS = ("x1", "x2", "y", "split")
+
+
+@dataclass(frozen=True)
+class Split:
+    x_train: np.ndarray  # [n_train, 2] float32
+    y_train: np.ndarray  # [n_train] float32, 0 or 1
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+
+def make(params: Data) -> Split:
+    """`make_moons` as the tutorial calls it; the first `n_train` rows train, the rest test."""
+    from sklearn.datasets import make_moons
+
+    x, y = make_moons(n_samples=params.n_samples, noise=params.noise,
+                      random_state=params.random_state)
+    x, y = x.astype(np.float32), y.astype(np.float32)
+    n = params.n_train
+    return Split(x[:n], y[:n], x[n:], y[n:])
+
+
+def to_csv(split: Split) -> str:
+    """One row per point, in the generator's order, with its split: plain data for plots."""
+    lines = [",".join(COLUMNS)]
+    for name, x, y in (("train", split.x_train, split.y_train), ("test", split.x_test, split.y_test)):
+        lines += [f"{a!r},{b!r},{int(label)},{name}" for (a, b), label in zip(x.tolist(), y)]
+    return "\n".join(lines) + "\n"
+
+
+def from_csv(text: str, source: str = "data") -> Split:
+    """Read `to_csv` output back; float32 values survive the round trip exactly."""
+    rows = [line.split(",") for line in text.strip().splitlines()]
+    if not rows or tuple(rows[0]) != COLUMNS or any(len(row) != 4 for row in rows[1:]):
+        raise ValueError(f"{source}: not a two-moons split (expected columns {','.join(COLUMNS)}); "
+                         "rerun the data stage with `dvc repro data`")
+    try:
+        x = np.array([[float(r[0]), float(r[1])] for r in rows[1:]], dtype=np.float32)
+        y = np.array([float(r[2]) for r in rows[1:]], dtype=np.float32)
+    except ValueError as error:
+        raise ValueError(f"{source}: {error}; rerun the data stage with `dvc repro data`") from None
+    train = np.array([r[3] == "train" for r in rows[1:]])
+    if train.all() or not train.any():
+        raise ValueError(f"{source}: needs both train and test rows")
+    return Split(x[train], y[train], x[~train], y[~train])

@@ -1,0 +1,285 @@
+"""Train a population of independent copies of the tutorial's MLP in one compiled program.
+
+Each member has its own seed (initial weights and batch order), regularizer kind, penalty
+strength per weight group and lambda schedule. The members' weights are stacked along a leading
+axis of size K, and one XLA-compiled `tf.while_loop` runs a chunk of epochs for all of them.
+
+Why this is exactly K separate trainings: the program minimizes the SUM of the members' losses,
+so each member's gradient is the gradient of its own loss, and Adam is elementwise, so each
+member's update depends on its own gradient alone. Nothing couples members (no mean over
+members, no global-norm clipping, no shared statistics).
+
+The arithmetic follows Keras 3 (`Dense`, `binary_crossentropy` on the logits behind the sigmoid,
+`Adam`, regularization penalties added unscaled to the mean batch loss), and the metrics follow
+`fit`'s history: train metrics of an epoch come from the forward passes of its batches (weights
+before each update), test metrics from the weights at the end of the epoch.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from weightreg.data import Split
+from weightreg.models import GROUPS, initial_weights
+
+KINDS = ("l1", "l2", "l1_l2")
+# Per-epoch records, in the order the compiled program stacks them.
+RECORDS = ("train_acc", "train_loss", "train_total", "test_acc", "test_loss", "test_total")
+CHUNK_EPOCHS = 500  # Epochs per compiled call: progress is reported between calls.
+
+
+@dataclass(frozen=True)
+class Member:
+    """One model of the population.
+
+    `strengths` holds the penalty strength of each weight group in `GROUPS` order; `schedule`
+    multiplies all of them epoch by epoch (None means 1 throughout).
+    """
+
+    seed: int
+    kind: str = "l2"
+    strengths: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
+    schedule: np.ndarray | None = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def hidden_kernel(cls, seed: int, kind: str, strength: float) -> Member:
+        """The tutorial's placement: a penalty on the hidden layer's kernel only."""
+        return cls(seed, kind, (strength, 0.0, 0.0, 0.0))
+
+
+@dataclass(frozen=True)
+class Result:
+    """What training recorded. Per-epoch arrays are [epochs, K]; per-member arrays are [K]."""
+
+    history: dict[str, np.ndarray]  # keys: RECORDS; `*_loss` is the data loss (BCE) alone.
+    final_train_acc: np.ndarray  # with the final weights on the whole training set
+    final_test_acc: np.ndarray
+    weights: tuple[np.ndarray, ...]  # final weights, stacked per member, in GROUPS order
+    seconds: float = 0.0
+
+    def norms(self) -> dict[str, np.ndarray]:
+        """The L2 (Frobenius) norm of each weight group, per member."""
+        return {group: np.sqrt(np.sum(np.square(w.astype(np.float64)),
+                                      axis=tuple(range(1, w.ndim))))
+                for group, w in zip(GROUPS, self.weights)}
+
+
+def penalty_coefficients(members: list[Member]) -> tuple[np.ndarray, np.ndarray]:
+    """The L1 and L2 coefficients per member and weight group, as Keras' regularizers use them."""
+    l1 = np.zeros((len(members), len(GROUPS)), np.float32)
+    l2 = np.zeros_like(l1)
+    for k, member in enumerate(members):
+        if member.kind not in KINDS:
+            raise ValueError(f"regularizer = {member.kind!r}; expected one of {', '.join(KINDS)}")
+        if member.kind in ("l1", "l1_l2"):
+            l1[k] = member.strengths
+        if member.kind in ("l2", "l1_l2"):
+            l2[k] = member.strengths
+    return l1, l2
+
+
+def _shuffle_keys(seeds, epoch, n_rows):
+    """Per-member pseudo-random keys for this epoch's batch order (a counter-based hash).
+
+    A member's order depends only on its own seed and the epoch, never on its neighbours.
+    """
+    import tensorflow as tf
+
+    def mix(h):  # MurmurHash3's 32-bit finalizer
+        h = tf.bitwise.bitwise_xor(h, tf.bitwise.right_shift(h, 16))
+        h = h * tf.constant(0x85EBCA6B, tf.uint32)
+        h = tf.bitwise.bitwise_xor(h, tf.bitwise.right_shift(h, 13))
+        h = h * tf.constant(0xC2B2AE35, tf.uint32)
+        return tf.bitwise.bitwise_xor(h, tf.bitwise.right_shift(h, 16))
+
+    rows = tf.range(n_rows, dtype=tf.uint32)[None, :]
+    key = mix(seeds[:, None] * tf.constant(0x9E3779B1, tf.uint32)
+              + tf.cast(epoch, tf.uint32) * tf.constant(0x85EBCA77, tf.uint32))
+    return mix(tf.bitwise.bitwise_xor(key, rows * tf.constant(0xC2B2AE3D, tf.uint32)))
+
+
+def _build_program(n_train: int, batch_size: int, shuffle: bool):
+    """The compiled chunk of epochs for one batch layout (shapes are fixed per call site)."""
+    import tensorflow as tf
+
+    n_batches = -(-n_train // batch_size)
+    padded = n_batches * batch_size
+    beta_1, beta_2, epsilon = 0.9, 0.999, 1e-7
+
+    def forward(weights, x):
+        w1, b1, w2, b2 = weights
+        hidden = tf.nn.relu(tf.matmul(x, w1) + b1[:, None, :])
+        return (tf.matmul(hidden, w2) + b2[:, None, :])[..., 0]  # logits [K, rows]
+
+    def data_loss(logits, y):
+        y = tf.broadcast_to(y, tf.shape(logits))  # test labels are shared by all members
+        return tf.nn.sigmoid_cross_entropy_with_logits(labels=y, logits=logits)
+
+    def correct(logits, y):
+        return tf.cast(tf.cast(tf.sigmoid(logits) > 0.5, tf.float32) == y, tf.float32)
+
+    def penalty(weights, l1, l2, scale):
+        # Keras: l1 * sum(|w|) + l2 * sum(w^2) per regularized weight, summed over weights.
+        total = 0.0
+        for g, w in enumerate(weights):
+            axes = list(range(1, w.shape.rank))
+            total += l1[:, g] * tf.reduce_sum(tf.abs(w), axes)
+            total += l2[:, g] * tf.reduce_sum(tf.square(w), axes)
+        return scale * total  # [K]
+
+    @tf.function(jit_compile=True, reduce_retracing=True)
+    def run_chunk(weights, moments, velocities, step, first_epoch, n_epochs, scales,
+                  x_train, y_train, x_test, y_test, seeds, l1, l2, learning_rate):
+        members = tf.shape(seeds)[0]
+        chunk = tf.shape(scales)[0]
+
+        def batches(epoch):
+            """Row indices [K, padded] and mask of real rows for each member's epoch."""
+            order = tf.range(padded) % n_train
+            order = tf.broadcast_to(order[None, :], [members, padded])
+            if shuffle and n_batches > 1:
+                keys = tf.cast(_shuffle_keys(seeds, epoch, n_train), tf.int64)
+                perm = tf.argsort(keys, axis=1, stable=True)
+                order = tf.concat([perm, order[:, n_train:]], axis=1)
+            mask = tf.cast(tf.range(padded) < n_train, tf.float32)
+            return order, mask
+
+        def adam(weights, moments, velocities, grads, step):
+            local_step = step + 1.0
+            alpha = (learning_rate * tf.sqrt(1 - tf.pow(beta_2, local_step))
+                     / (1 - tf.pow(beta_1, local_step)))
+            new_w, new_m, new_v = [], [], []
+            for w, m, v, g in zip(weights, moments, velocities, grads):
+                m = m + (g - m) * (1 - beta_1)
+                v = v + (tf.square(g) - v) * (1 - beta_2)
+                new_w.append(w - (m * alpha) / (tf.sqrt(v) + epsilon))
+                new_m.append(m)
+                new_v.append(v)
+            return tuple(new_w), tuple(new_m), tuple(new_v), local_step
+
+        def epoch_body(i, weights, moments, velocities, step, records):
+            epoch = first_epoch + i
+            scale = scales[i]
+            order, mask = batches(epoch)
+            sums = [tf.zeros([members])] * 3  # correct, BCE and total loss, summed over rows
+            for b in range(n_batches):  # static: the batch count is part of the shape
+                idx = order[:, b * batch_size:(b + 1) * batch_size]
+                real = mask[b * batch_size:(b + 1) * batch_size]
+                count = tf.reduce_sum(real)
+                x = tf.gather(x_train, idx)
+                y = tf.gather(y_train, idx)
+                with tf.GradientTape() as tape:
+                    tape.watch(weights)
+                    logits = forward(weights, x)
+                    bce = tf.reduce_sum(data_loss(logits, y) * real, axis=1) / count
+                    total = bce + penalty(weights, l1, l2, scale)
+                    objective = tf.reduce_sum(total)  # the sum keeps members independent
+                grads = tape.gradient(objective, weights)
+                hits = tf.reduce_sum(correct(logits, y) * real, axis=1)
+                sums = [sums[0] + hits, sums[1] + bce * count, sums[2] + total * count]
+                weights, moments, velocities, step = adam(weights, moments, velocities,
+                                                          grads, step)
+            test_logits = forward(weights, x_test)
+            test_bce = tf.reduce_mean(data_loss(test_logits, y_test), axis=1)
+            row = tf.stack([
+                sums[0] / n_train, sums[1] / n_train, sums[2] / n_train,
+                tf.reduce_mean(correct(test_logits, y_test), axis=1),
+                test_bce, test_bce + penalty(weights, l1, l2, scale),
+            ])
+            records = tf.tensor_scatter_nd_update(records, [[i]], row[None])
+            return i + 1, weights, moments, velocities, step, records
+
+        records = tf.zeros([chunk, len(RECORDS), members])
+        _, weights, moments, velocities, step, records = tf.while_loop(
+            lambda i, *_: i < n_epochs, epoch_body,
+            (tf.constant(0), weights, moments, velocities, step, records))
+        return weights, moments, velocities, step, records
+
+    @tf.function(jit_compile=True, reduce_retracing=True)
+    def evaluate(weights, x, y):
+        logits = forward(weights, x)
+        return tf.reduce_mean(correct(logits, y), axis=1)
+
+    return run_chunk, evaluate
+
+
+_PROGRAMS: dict[tuple, tuple] = {}
+
+
+def _program(n_train: int, batch_size: int, shuffle: bool):
+    key = (n_train, batch_size, shuffle)
+    if key not in _PROGRAMS:
+        _PROGRAMS[key] = _build_program(n_train, batch_size, shuffle)
+    return _PROGRAMS[key]
+
+
+def train(split: Split, members: list[Member], *, hidden_units: int, epochs: int,
+          batch_size: int, learning_rate: float, shuffle: bool = True,
+          initial: tuple[np.ndarray, ...] | None = None, label: str = "train",
+          progress: bool | None = None) -> Result:
+    """Train every member for `epochs` epochs and return their histories and final weights.
+
+    `initial` (stacked weights in GROUPS order) overrides the Keras initialization by seed.
+    Progress goes to stderr when it is a terminal (or when `progress` is True).
+    """
+    import tensorflow as tf
+
+    if not members:
+        raise ValueError("train() needs at least one member")
+    started = time.perf_counter()
+    k = len(members)
+    l1, l2 = penalty_coefficients(members)
+    scales = np.ones((epochs, k), np.float32)
+    for j, member in enumerate(members):
+        if member.schedule is not None:
+            if len(member.schedule) < epochs:
+                raise ValueError(f"member {j}: schedule has {len(member.schedule)} epochs, "
+                                 f"training runs {epochs}")
+            scales[:, j] = member.schedule[:epochs]
+    if initial is None:
+        per_member = [initial_weights(m.seed, hidden_units) for m in members]
+        initial = tuple(np.stack(ws) for ws in zip(*per_member))
+    weights = tuple(tf.constant(w, tf.float32) for w in initial)
+    moments = tuple(tf.zeros_like(w) for w in weights)
+    velocities = tuple(tf.zeros_like(w) for w in weights)
+    step = tf.constant(0.0)
+    run_chunk, evaluate = _program(len(split.y_train), batch_size, shuffle)
+    constants = dict(
+        x_train=tf.constant(split.x_train), y_train=tf.constant(split.y_train),
+        x_test=tf.constant(split.x_test), y_test=tf.constant(split.y_test),
+        seeds=tf.constant([m.seed % 2**32 for m in members], tf.uint32),
+        l1=tf.constant(l1), l2=tf.constant(l2),
+        learning_rate=tf.constant(learning_rate, tf.float32))
+    chunk = min(CHUNK_EPOCHS, epochs)
+    show = sys.stderr.isatty() if progress is None else progress
+    pieces = []
+    for first in range(0, epochs, chunk):
+        n = min(chunk, epochs - first)
+        padded_scales = np.ones((chunk, k), np.float32)
+        padded_scales[:n] = scales[first:first + n]
+        weights, moments, velocities, step, records = run_chunk(
+            weights, moments, velocities, step, tf.constant(first), tf.constant(n),
+            tf.constant(padded_scales), **constants)
+        pieces.append(records.numpy()[:n])
+        if show:
+            _report(label, k, first + n, epochs, time.perf_counter() - started)
+    history = np.concatenate(pieces)  # [epochs, records, K]
+    final_train = evaluate(weights, constants["x_train"], constants["y_train"]).numpy()
+    final_weights = tuple(w.numpy() for w in weights)
+    return Result(
+        history={name: history[:, r, :] for r, name in enumerate(RECORDS)},
+        final_train_acc=final_train, final_test_acc=history[-1, RECORDS.index("test_acc")],
+        weights=final_weights, seconds=time.perf_counter() - started)
+
+
+def _report(label: str, members: int, done: int, epochs: int, elapsed: float) -> None:
+    rate = members * done / elapsed
+    left = elapsed / done * (epochs - done)
+    end = "\n" if done == epochs else ""
+    print(f"\r{label}: {members} members, epoch {done}/{epochs}, "
+          f"{rate:,.0f} member-epochs/s, {left:.0f} s left ", end=end, file=sys.stderr,
+          flush=True)

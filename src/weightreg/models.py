@@ -1,0 +1,58 @@
+"""The tutorial's Keras model, used for initial weights and as the reference the engine matches."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+# The four weight groups of the MLP, in `Model.get_weights()` order. A member's penalty
+# strengths are given per group, so bias and output-layer regularization are ordinary members.
+GROUPS = ("hidden_kernel", "hidden_bias", "output_kernel", "output_bias")
+
+
+def regularizer(kind: str, strength: float):
+    """The Keras regularizer of `kind` at `strength`, or None when the strength is zero."""
+    import keras
+
+    if strength == 0:
+        return None
+    if kind == "l1":
+        return keras.regularizers.L1(strength)
+    if kind == "l2":
+        return keras.regularizers.L2(strength)
+    if kind == "l1_l2":
+        return keras.regularizers.L1L2(l1=strength, l2=strength)
+    raise ValueError(f"regularizer = {kind!r}; expected l1, l2 or l1_l2")
+
+
+def mlp(hidden_units: int, kind: str = "l2", strengths: dict[str, float] | None = None,
+        learning_rate: float = 1e-3):
+    """The tutorial's MLP: Dense(hidden, relu), Dense(1, sigmoid), Adam, binary cross-entropy."""
+    import keras
+
+    strengths = strengths or {}
+    reg = {group: regularizer(kind, strengths.get(group, 0.0)) for group in GROUPS}
+    model = keras.Sequential([
+        keras.Input((2,)),
+        keras.layers.Dense(hidden_units, activation="relu",
+                           kernel_regularizer=reg["hidden_kernel"],
+                           bias_regularizer=reg["hidden_bias"]),
+        keras.layers.Dense(1, activation="sigmoid", kernel_regularizer=reg["output_kernel"],
+                           bias_regularizer=reg["output_bias"]),
+    ])
+    model.compile(loss="binary_crossentropy",
+                  optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+                  metrics=["accuracy"])
+    return model
+
+
+@lru_cache(maxsize=None)
+def initial_weights(seed: int, hidden_units: int) -> tuple[np.ndarray, ...]:
+    """The weights Keras gives the tutorial's model after `keras.utils.set_random_seed(seed)`."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    weights = tuple(mlp(hidden_units).get_weights())
+    keras.backend.clear_session()
+    return weights

@@ -1,0 +1,95 @@
+"""Matplotlib figures from the stages' saved plot data. Never imports TensorFlow."""
+
+from __future__ import annotations
+
+import io as _bytes
+from collections.abc import Mapping
+
+import numpy as np
+
+COLORS = {"train": "#1f77b4", "test": "#d62728", "lambda": "#555555"}
+
+
+def _figure(ncols: int = 1, width: float = 6.0):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, ncols, figsize=(width * ncols, 4.2), squeeze=False)
+    return fig, list(axes[0])
+
+
+def png(fig) -> bytes:
+    """The figure as PNG bytes, without a timestamp, so equal data give equal files."""
+    import matplotlib.pyplot as plt
+
+    buffer = _bytes.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buffer, format="png", dpi=110, metadata={"Software": None})
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def data_scatter(data: Mapping[str, np.ndarray]):
+    """The two moons: colour is the class, filled points train, hollow points test."""
+    fig, (ax,) = _figure()
+    for label, color in ((0, "#1f77b4"), (1, "#ff7f0e")):
+        for split, fill in (("train", color), ("test", "none")):
+            rows = (data["y"] == label) & (data["split"] == split)
+            ax.scatter(data["x1"][rows], data["x2"][rows], s=36, facecolors=fill,
+                       edgecolors=color, label=f"class {label}, {split}")
+    ax.set(xlabel="x1", ylabel="x2", title="Two moons: 30 training rows, 70 test rows")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def learning_curves(runs: Mapping[str, Mapping[str, np.ndarray]]):
+    """Train and test accuracy per epoch (means over seeds), one panel per run."""
+    fig, axes = _figure(len(runs))
+    for ax, (name, curves) in zip(axes, runs.items()):
+        ax.plot(curves["epoch"], curves["train_acc"], color=COLORS["train"], label="train")
+        ax.plot(curves["epoch"], curves["test_acc"], color=COLORS["test"], label="test")
+        ax.set(xlabel="epoch", ylabel="accuracy (mean over seeds)", title=name, ylim=(0.6, 1.01))
+        ax.grid(alpha=0.3)
+        ax.legend(loc="lower right")
+    return fig
+
+
+def lambda_curve(grid: Mapping[str, np.ndarray]):
+    """Accuracy against lambda on a log axis, test mean with a band of one standard deviation."""
+    fig, (ax,) = _figure()
+    order = np.argsort(grid["lambda"])
+    lam, test, std = (grid[key][order] for key in ("lambda", "test_acc", "test_acc_std"))
+    ax.fill_between(lam, test - std, test + std, color=COLORS["test"], alpha=0.15,
+                    label="test ± 1 std over seeds")
+    ax.plot(lam, grid["train_acc"][order], "o-", color=COLORS["train"], label="train")
+    ax.plot(lam, test, "o-", color=COLORS["test"], label="test")
+    ax.set_xscale("log")
+    ax.set(xlabel="lambda", ylabel="accuracy (mean over seeds)", title="Grid search over lambda")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend()
+    return fig
+
+
+def progressive(curves: Mapping[str, np.ndarray], levels: Mapping[str, np.ndarray]):
+    """Left: accuracy under the Neural Smithing schedule, with lambda(t) on a second axis.
+    Right: test accuracy after each level of repeated regularization."""
+    fig, (left, right) = _figure(2)
+    left.plot(curves["epoch"], curves["train_acc"], color=COLORS["train"], label="train")
+    left.plot(curves["epoch"], curves["test_acc"], color=COLORS["test"], label="test")
+    left.set(xlabel="epoch", ylabel="accuracy (mean over seeds)", ylim=(0.6, 1.01),
+             title="Neural Smithing schedule")
+    left.legend(loc="lower left")
+    twin = left.twinx()
+    twin.plot(curves["epoch"], curves["lambda"], color=COLORS["lambda"], linestyle="--")
+    twin.set_yscale("symlog", linthresh=1e-6)
+    twin.set_ylabel("lambda (dashed)")
+    labels = [f"{value:g}" for value in levels["lambda"]]
+    right.errorbar(range(len(labels)), levels["test_acc"], yerr=levels["test_acc_std"],
+                   fmt="o-", color=COLORS["test"], capsize=3)
+    right.set_xticks(range(len(labels)), labels)
+    right.set(xlabel="lambda of the level (0: the trained baseline)",
+              ylabel="test accuracy (mean ± std)", title="Repeated regularization")
+    right.grid(alpha=0.3)
+    return fig

@@ -1,0 +1,1 @@
+"""One module per DVC stage: parse paths, call the library, write files."""

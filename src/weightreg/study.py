@@ -1,0 +1,56 @@
+"""What the training stages share: members over seeds, engine calls from params, summaries."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from weightreg import data, engine
+from weightreg.params import Params
+from weightreg.stats import mean_std
+
+
+def load_split(path: str | Path) -> data.Split:
+    """The data stage's output, with a clear error if it is missing or damaged."""
+    try:
+        text = Path(path).read_text()
+    except OSError as error:
+        raise ValueError(f"{path}: {error.strerror}; run the data stage first "
+                         "(`dvc repro data`)") from None
+    return data.from_csv(text, str(path))
+
+
+def hidden_kernel_members(params: Params, kind: str, strength: float) -> list[engine.Member]:
+    """One member per seed with the tutorial's placement: the hidden kernel only."""
+    return [engine.Member.hidden_kernel(seed, kind, strength) for seed in range(params.train.seeds)]
+
+
+def train(params: Params, split: data.Split, members: list[engine.Member], label: str,
+          epochs: int | None = None) -> engine.Result:
+    """One engine call with the model and training settings of params.yaml."""
+    return engine.train(split, members, hidden_units=params.model.hidden_units,
+                        epochs=epochs or params.train.epochs,
+                        batch_size=params.train.batch_size,
+                        learning_rate=params.train.learning_rate, label=label)
+
+
+def summary(result: engine.Result, columns: slice | list[int] = slice(None)) -> dict:
+    """Final accuracies over the selected members (one per seed) and their weight norms."""
+    train_mean, train_std = mean_std(result.final_train_acc[columns])
+    test_mean, test_std = mean_std(result.final_test_acc[columns])
+    norms = {f"{group}_norm": mean_std(values[columns])[0]
+             for group, values in result.norms().items()}
+    return {"train_acc": train_mean, "train_acc_std": train_std, "test_acc": test_mean,
+            "test_acc_std": test_std, **norms,
+            "test_acc_per_seed": list(result.final_test_acc[columns])}
+
+
+def curves(result: engine.Result, columns: slice | list[int] = slice(None),
+           epochs: int | None = None) -> dict[str, np.ndarray]:
+    """Per-epoch means over the selected members: learning curves as plot data."""
+    history = {name: values[:epochs, columns].astype(np.float64).mean(axis=1)
+               for name, values in result.history.items()}
+    return {"epoch": np.arange(1, len(history["test_acc"]) + 1),
+            "train_acc": history["train_acc"], "test_acc": history["test_acc"],
+            "train_loss": history["train_loss"], "test_loss": history["test_loss"]}
