@@ -82,6 +82,21 @@ def penalty_coefficients(members: list[Member]) -> tuple[np.ndarray, np.ndarray]
     return l1, l2
 
 
+def penalty(weights, l1, l2):
+    """Each member's penalty: sum over groups g of l1[k, g] * sum|w| + l2[k, g] * sum(w^2).
+
+    This is what Keras' L1, L2 and L1L2 regularizers add to the loss, one group at a time.
+    """
+    import tensorflow as tf
+
+    total = 0.0
+    for g, w in enumerate(weights):
+        axes = list(range(1, len(w.shape)))
+        total += l1[:, g] * tf.reduce_sum(tf.abs(w), axes)
+        total += l2[:, g] * tf.reduce_sum(tf.square(w), axes)
+    return total  # [K]
+
+
 def _shuffle_keys(seeds, epoch, n_rows):
     """Per-member pseudo-random keys for this epoch's batch order (a counter-based hash).
 
@@ -96,7 +111,7 @@ def _shuffle_keys(seeds, epoch, n_rows):
         h = h * tf.constant(0xC2B2AE35, tf.uint32)
         return tf.bitwise.bitwise_xor(h, tf.bitwise.right_shift(h, 16))
 
-    rows = tf.range(n_rows, dtype=tf.uint32)[None, :]
+    rows = tf.cast(tf.range(n_rows), tf.uint32)[None, :]
     key = mix(seeds[:, None] * tf.constant(0x9E3779B1, tf.uint32)
               + tf.cast(epoch, tf.uint32) * tf.constant(0x85EBCA77, tf.uint32))
     return mix(tf.bitwise.bitwise_xor(key, rows * tf.constant(0xC2B2AE3D, tf.uint32)))
@@ -121,15 +136,6 @@ def _build_program(n_train: int, batch_size: int, shuffle: bool):
 
     def correct(logits, y):
         return tf.cast(tf.cast(tf.sigmoid(logits) > 0.5, tf.float32) == y, tf.float32)
-
-    def penalty(weights, l1, l2, scale):
-        # Keras: l1 * sum(|w|) + l2 * sum(w^2) per regularized weight, summed over weights.
-        total = 0.0
-        for g, w in enumerate(weights):
-            axes = list(range(1, w.shape.rank))
-            total += l1[:, g] * tf.reduce_sum(tf.abs(w), axes)
-            total += l2[:, g] * tf.reduce_sum(tf.square(w), axes)
-        return scale * total  # [K]
 
     @tf.function(jit_compile=True, reduce_retracing=True)
     def run_chunk(weights, moments, velocities, step, first_epoch, n_epochs, scales,
@@ -176,7 +182,7 @@ def _build_program(n_train: int, batch_size: int, shuffle: bool):
                     tape.watch(weights)
                     logits = forward(weights, x)
                     bce = tf.reduce_sum(data_loss(logits, y) * real, axis=1) / count
-                    total = bce + penalty(weights, l1, l2, scale)
+                    total = bce + scale * penalty(weights, l1, l2)
                     objective = tf.reduce_sum(total)  # the sum keeps members independent
                 grads = tape.gradient(objective, weights)
                 hits = tf.reduce_sum(correct(logits, y) * real, axis=1)
@@ -188,7 +194,7 @@ def _build_program(n_train: int, batch_size: int, shuffle: bool):
             row = tf.stack([
                 sums[0] / n_train, sums[1] / n_train, sums[2] / n_train,
                 tf.reduce_mean(correct(test_logits, y_test), axis=1),
-                test_bce, test_bce + penalty(weights, l1, l2, scale),
+                test_bce, test_bce + scale * penalty(weights, l1, l2),
             ])
             records = tf.tensor_scatter_nd_update(records, [[i]], row[None])
             return i + 1, weights, moments, velocities, step, records

@@ -1,0 +1,114 @@
+"""The population engine against independent references: NumPy for the penalties, plain
+Keras `fit` for training, and itself for member independence."""
+
+import numpy as np
+import pytest
+
+from weightreg import data, engine, models
+from weightreg.params import Data
+
+SPLIT = data.make(Data(100, 0.2, 1, 30))
+HIDDEN = 500
+
+
+def numpy_penalty(weights, kind, strengths):
+    l1 = sum(s * np.abs(w).sum() for s, w in zip(strengths, weights))
+    l2 = sum(s * np.square(w).sum() for s, w in zip(strengths, weights))
+    return {"l1": l1, "l2": l2, "l1_l2": l1 + l2}[kind]
+
+
+@pytest.mark.parametrize("kind", ["l1", "l2", "l1_l2"])
+def test_penalty_matches_numpy_and_keras(kind):
+    rng = np.random.default_rng(0)
+    members = [engine.Member(0, kind, (1e-3, 0.0, 0.0, 0.0)),
+               engine.Member(1, kind, (1e-2, 1e-3, 1e-1, 0.5))]
+    weights = [rng.normal(size=(2,) + shape).astype(np.float32)
+               for shape in ((2, 7), (7,), (7, 1), (1,))]
+    l1, l2 = engine.penalty_coefficients(members)
+    ours = engine.penalty(weights, l1, l2).numpy()
+    for k, member in enumerate(members):
+        mine = [w[k] for w in weights]
+        expected = numpy_penalty(mine, kind, member.strengths)
+        keras_value = sum(float(models.regularizer(kind, s)(w)) for s, w in
+                          zip(member.strengths, mine) if s)
+        np.testing.assert_allclose(ours[k], expected, rtol=1e-6)
+        np.testing.assert_allclose(keras_value, expected, rtol=1e-6)
+
+
+def keras_fit(member, split, epochs, batch_size, shuffle):
+    model = models.mlp(HIDDEN, member.kind, dict(zip(models.GROUPS, member.strengths)))
+    model.set_weights(models.initial_weights(member.seed, HIDDEN))
+    history = model.fit(split.x_train, split.y_train, epochs=epochs, batch_size=batch_size,
+                        shuffle=shuffle, verbose=0,
+                        validation_data=(split.x_test, split.y_test)).history
+    return model.get_weights(), history
+
+
+def assert_matches_keras(split, members, epochs, batch_size):
+    # Keras shuffles the rows it sums over, and that changes round-off, so the reference runs
+    # without shuffling; the engine keeps a fixed order too (batch_size >= rows, or shuffle off).
+    result = engine.train(split, members, hidden_units=HIDDEN, epochs=epochs,
+                          batch_size=batch_size, learning_rate=1e-3, shuffle=False,
+                          progress=False)
+    n_train, n_test = len(split.y_train), len(split.y_test)
+    for k, member in enumerate(members):
+        weights, history = keras_fit(member, split, epochs, batch_size, shuffle=False)
+        for group, theirs, ours in zip(models.GROUPS, weights, result.weights):
+            np.testing.assert_allclose(ours[k], theirs, atol=1e-5, rtol=0,
+                                       err_msg=f"member {k}, {group}")
+        # Accuracies as counts of rows: identical, epoch by epoch.
+        for ours, theirs, rows in (("train_acc", "accuracy", n_train),
+                                   ("test_acc", "val_accuracy", n_test)):
+            np.testing.assert_array_equal(np.rint(result.history[ours][:, k] * rows),
+                                          np.rint(np.array(history[theirs]) * rows))
+        # Keras' losses include the penalty: compare them with the engine's totals.
+        np.testing.assert_allclose(result.history["train_total"][:, k], history["loss"],
+                                   atol=1e-5)
+        np.testing.assert_allclose(result.history["test_total"][:, k], history["val_loss"],
+                                   atol=1e-5)
+
+
+def test_population_matches_keras_fit():
+    # 100 epochs: beyond that, l1 weights oscillating around zero flip the sign of their
+    # gradient on round-off differences, and the two runs part by about 1e-4.
+    members = [engine.Member(0),
+               engine.Member(1, "l1", (1e-3, 0.0, 0.0, 0.0)),
+               engine.Member(2, "l2", (1e-3, 1e-2, 0.0, 0.0)),
+               engine.Member(3, "l1_l2", (1e-4, 1e-4, 1e-3, 1e-3))]
+    assert_matches_keras(SPLIT, members, epochs=100, batch_size=32)
+
+
+def test_several_batches_per_epoch_match_keras_fit():
+    # 50 training rows in batches of 16: three full batches and one of 2 rows per epoch.
+    split = data.make(Data(120, 0.2, 1, 50))
+    members = [engine.Member(0, "l2", (1e-3, 0.0, 0.0, 0.0)), engine.Member(5)]
+    assert_matches_keras(split, members, epochs=15, batch_size=16)
+
+
+def test_members_are_independent_of_their_neighbours():
+    alone = engine.Member(3, "l2", (1e-2, 0.0, 0.0, 0.0))
+    crowd = [engine.Member(7, "l1", (1e-1, 1e-1, 1e-1, 1e-1)), alone, engine.Member(0)]
+    kwargs = dict(hidden_units=HIDDEN, epochs=50, batch_size=8, learning_rate=1e-3,
+                  progress=False)  # 30 rows in batches of 8: shuffled every epoch
+    single = engine.train(SPLIT, [alone], **kwargs)
+    together = engine.train(SPLIT, crowd, **kwargs)
+    for ours, theirs in zip(single.weights, together.weights):
+        np.testing.assert_allclose(ours[0], theirs[1], atol=1e-6, rtol=0)
+    np.testing.assert_array_equal(single.history["test_acc"][:, 0],
+                                  together.history["test_acc"][:, 1])
+
+
+def test_schedule_scales_the_penalty_epoch_by_epoch():
+    # A schedule of zeros then the strength equals training unregularized, then regularized.
+    kwargs = dict(hidden_units=HIDDEN, batch_size=32, learning_rate=1e-3, progress=False)
+    lam = np.array([0.0] * 20 + [1e-2] * 20)
+    scheduled = engine.train(SPLIT, [engine.Member(0, "l2", (1.0, 0, 0, 0), lam)], epochs=40,
+                             **kwargs)
+    plain = engine.train(SPLIT, [engine.Member(0)], epochs=20, **kwargs)
+    then = engine.train(SPLIT, [engine.Member(0, "l2", (1e-2, 0, 0, 0))], epochs=20,
+                        initial=plain.weights, **kwargs)
+    np.testing.assert_allclose(scheduled.history["test_total"][:20, 0],
+                               plain.history["test_total"][:, 0], atol=1e-6)
+    # Adam's moments restart in the second run, so compare the regularized phase loosely.
+    assert scheduled.history["test_total"][-1, 0] > scheduled.history["test_loss"][-1, 0]
+    assert abs(scheduled.norms()["hidden_kernel"][0] - then.norms()["hidden_kernel"][0]) < 0.1

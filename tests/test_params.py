@@ -1,0 +1,95 @@
+"""params.yaml validation: good values parse, every bad one names its key, value and rule."""
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from weightreg import params
+
+ROOT = Path(__file__).resolve().parents[1]
+RAW = yaml.safe_load((ROOT / "params.yaml").read_text())
+
+
+def with_value(key: str, value):
+    raw = copy.deepcopy(RAW)
+    *parents, last = key.split(".")
+    node = raw
+    for part in parents:
+        node = node[part]
+    node[last] = value
+    return raw
+
+
+def test_project_params_parse():
+    p = params.load(ROOT / "params.yaml")
+    assert p.lam == 1e-3 and p.regularizer == "l2"
+    assert p.train.epochs == 4000 and p.train.seeds == 10
+    assert p.grid.values == (1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6)
+    assert p.progressive.smithing.points[1] == (1200, 1e-5)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("1e-3", 1e-3), ("1.0e-3", 1e-3), ("0.001", 1e-3), ("1e-05", 1e-5), ("0", 0.0),
+    ("5e-4", 5e-4), ("'1e-05'", 1e-5),
+])
+def test_lambda_in_every_form_a_user_types(text, expected):
+    # `dvc exp run -S lambda=1e-05` writes YAML that PyYAML reads as the string '1e-05'.
+    raw = with_value("lambda", yaml.safe_load(f"v: {text}")["v"])
+    assert params.parse(raw).lam == expected
+
+
+@pytest.mark.parametrize("key, value, allowed", [
+    ("lambda", -1.0, ">= 0"),
+    ("lambda", "abc", "a number"),
+    ("lambda", True, "a number"),
+    ("lambda", float("nan"), "finite"),
+    ("regularizer", "l3", "l1, l2, l1_l2"),
+    ("train.epochs", 0, ">= 1"),
+    ("train.epochs", 2.5, "whole number"),
+    ("train.seeds", -3, ">= 1"),
+    ("train.learning_rate", 0, "> 0"),
+    ("data.n_train", 100, "below data.n_samples"),
+    ("data.noise", -0.1, ">= 0"),
+    ("grid.values", [], "non-empty list"),
+    ("grid.values", [1e-3, -1e-2], "grid.values[1] = -0.01 is not allowed; expected a number >= 0"),
+    ("grid.values", 0.1, "non-empty list"),
+    ("progressive.smithing.interpolation", "cubic", "step, linear"),
+    ("progressive.smithing.points", [[5, 0.0]], "epochs rising from 0"),
+    ("progressive.smithing.points", [[0, 0.0], [0, 1e-3]], "epochs rising from 0"),
+    ("progressive.smithing.epochs", 4000, "more epochs than the last schedule point"),
+    ("model.hidden_units", "many", "a number"),
+])
+def test_bad_values_name_key_value_and_rule(key, value, allowed):
+    with pytest.raises(params.ParamsError) as error:
+        params.parse(with_value(key, value))
+    message = str(error.value)
+    assert message.startswith(f"params.yaml: {key}")
+    if isinstance(value, list) and value:  # a list names its offending element instead
+        assert allowed in message
+    else:
+        assert f"= {value!r}" in message and allowed in message
+
+
+def test_unknown_key_suggests_the_close_one():
+    raw = copy.deepcopy(RAW)
+    raw["train"]["epoch"] = raw["train"].pop("epochs")
+    with pytest.raises(params.ParamsError, match="unknown key train.epoch.*did you mean 'epochs'"):
+        params.parse(raw)
+
+
+def test_missing_key_is_named():
+    raw = copy.deepcopy(RAW)
+    del raw["lambda"]
+    with pytest.raises(params.ParamsError, match="missing key lambda"):
+        params.parse(raw)
+
+
+def test_malformed_yaml_and_missing_file(tmp_path):
+    bad = tmp_path / "params.yaml"
+    bad.write_text("lambda: [1e-3\n")
+    with pytest.raises(params.ParamsError, match="not valid YAML"):
+        params.load(bad)
+    with pytest.raises(params.ParamsError, match="cannot read"):
+        params.load(tmp_path / "absent.yaml")
