@@ -1,0 +1,38 @@
+"""The README's results table must say what the committed metrics say."""
+
+import json
+import re
+from pathlib import Path
+
+from weightreg import io
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def table_rows():
+    text = (ROOT / "README.md").read_text()
+    block = text.split("<!-- results: checked")[1].split("<!-- results: end -->")[0]
+    rows = [[cell.strip() for cell in line.strip("|").split("|")]
+            for line in block.splitlines() if line.startswith("| ") and "---" not in line]
+    return {row[0]: row for row in rows[1:]}
+
+
+def cell(train, test, std):
+    return f"{train:.3f}", f"{test:.3f} ± {std:.3f}"
+
+
+def test_results_table_matches_metrics():
+    rows = table_rows()
+    expected = {}
+    for name, label in (("baseline", "baseline"), ("regularized", "l2(0.001)")):
+        m = json.loads((ROOT / f"metrics/{name}.json").read_text())
+        expected[label] = cell(m["train_acc"], m["test_acc"], m["test_acc_std"])
+    grid = io.read_csv(ROOT / "plots/grid.csv")
+    for lam, train, test, std in zip(grid["lambda"], grid["train_acc"], grid["test_acc"],
+                                     grid["test_acc_std"]):
+        expected[f"grid {lam:.0e}"] = cell(train, test, std)
+    assert set(rows) == set(expected)
+    for label, (train, test) in expected.items():
+        assert tuple(rows[label][2:4]) == (train, test), label
+    params = (ROOT / "params.yaml").read_text()
+    assert re.search(r"^lambda: 1\.0e-3$", params, re.M) and re.search(r"^regularizer: l2$", params, re.M), "the l2(0.001) row"
