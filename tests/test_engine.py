@@ -112,3 +112,26 @@ def test_schedule_scales_the_penalty_epoch_by_epoch():
     # Adam's moments restart in the second run, so compare the regularized phase loosely.
     assert scheduled.history["test_total"][-1, 0] > scheduled.history["test_loss"][-1, 0]
     assert abs(scheduled.norms()["hidden_kernel"][0] - then.norms()["hidden_kernel"][0]) < 0.1
+
+
+def test_exported_member_predicts_like_the_engine(tmp_path):
+    import keras
+
+    members = [engine.Member(4, "l2", (1e-3, 0.0, 0.0, 0.0)), engine.Member(1)]
+    result = engine.train(SPLIT, members, hidden_units=HIDDEN, epochs=20, batch_size=32,
+                          learning_rate=1e-3, progress=False)
+    path = tmp_path / "member.keras"
+    path.write_bytes(models.keras_bytes(tuple(w[0] for w in result.weights), "l2",
+                                        {"hidden_kernel": 1e-3}, 1e-3))
+    loaded = keras.models.load_model(path)
+    theirs = loaded.predict(SPLIT.x_test, verbose=0)[:, 0]
+    ours = engine.predict(result.weights, SPLIT.x_test)[0]
+    np.testing.assert_allclose(theirs, ours, atol=1e-6)
+    assert loaded.layers[0].kernel_regularizer.l2 == pytest.approx(1e-3)
+
+
+def test_divergence_is_reported_per_member():
+    members = [engine.Member(0), engine.Member(1, "l2", (1e30, 0.0, 0.0, 0.0))]
+    result = engine.train(SPLIT, members, hidden_units=HIDDEN, epochs=5, batch_size=32,
+                          learning_rate=1e-3, progress=False)
+    assert result.diverged_at[0] == -1 and result.diverged_at[1] >= 0

@@ -15,7 +15,7 @@ import sys
 STAGES = {
     "data": ("out",),
     "baseline": ("data", "metrics", "curves"),
-    "regularized": ("data", "metrics", "curves"),
+    "regularized": ("data", "metrics", "curves", "model"),
     "grid": ("data", "metrics", "table"),
     "progressive": ("data", "metrics", "curves", "levels"),
     "plots": ("data", "baseline", "regularized", "grid", "progressive", "levels",

@@ -17,6 +17,7 @@ before each update), test metrics from the weights at the end of the epoch.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -59,6 +60,7 @@ class Result:
     final_train_acc: np.ndarray  # with the final weights on the whole training set
     final_test_acc: np.ndarray
     weights: tuple[np.ndarray, ...]  # final weights, stacked per member, in GROUPS order
+    diverged_at: np.ndarray  # first epoch whose loss is NaN or infinite, -1 where none is
     seconds: float = 0.0
 
     def norms(self) -> dict[str, np.ndarray]:
@@ -97,6 +99,22 @@ def penalty(weights, l1, l2):
     return total  # [K]
 
 
+def forward(weights, x):
+    """Logits [K, rows] of every member for inputs x ([rows, 2], or [K, rows, 2] per member)."""
+    import tensorflow as tf
+
+    w1, b1, w2, b2 = weights
+    hidden = tf.nn.relu(tf.matmul(x, w1) + b1[:, None, :])
+    return (tf.matmul(hidden, w2) + b2[:, None, :])[..., 0]
+
+
+def predict(weights: tuple[np.ndarray, ...], x: np.ndarray) -> np.ndarray:
+    """Every member's predicted probability of class 1 for each row of x: [K, rows]."""
+    import tensorflow as tf
+
+    return tf.sigmoid(forward(tuple(tf.constant(w) for w in weights), tf.constant(x))).numpy()
+
+
 def _shuffle_keys(seeds, epoch, n_rows):
     """Per-member pseudo-random keys for this epoch's batch order (a counter-based hash).
 
@@ -124,11 +142,6 @@ def _build_program(n_train: int, batch_size: int, shuffle: bool):
     n_batches = -(-n_train // batch_size)
     padded = n_batches * batch_size
     beta_1, beta_2, epsilon = 0.9, 0.999, 1e-7
-
-    def forward(weights, x):
-        w1, b1, w2, b2 = weights
-        hidden = tf.nn.relu(tf.matmul(x, w1) + b1[:, None, :])
-        return (tf.matmul(hidden, w2) + b2[:, None, :])[..., 0]  # logits [K, rows]
 
     def data_loss(logits, y):
         y = tf.broadcast_to(y, tf.shape(logits))  # test labels are shared by all members
@@ -230,7 +243,8 @@ def train(split: Split, members: list[Member], *, hidden_units: int, epochs: int
     """Train every member for `epochs` epochs and return their histories and final weights.
 
     `initial` (stacked weights in GROUPS order) overrides the Keras initialization by seed.
-    Progress goes to stderr when it is a terminal (or when `progress` is True).
+    Progress goes to stderr when it is a terminal and WEIGHTREG_QUIET is unset, or when
+    `progress` is True.
     """
     import tensorflow as tf
 
@@ -261,7 +275,8 @@ def train(split: Split, members: list[Member], *, hidden_units: int, epochs: int
         l1=tf.constant(l1), l2=tf.constant(l2),
         learning_rate=tf.constant(learning_rate, tf.float32))
     chunk = min(CHUNK_EPOCHS, epochs)
-    show = sys.stderr.isatty() if progress is None else progress
+    if progress is None:
+        progress = sys.stderr.isatty() and not os.environ.get("WEIGHTREG_QUIET")
     pieces = []
     for first in range(0, epochs, chunk):
         n = min(chunk, epochs - first)
@@ -271,15 +286,17 @@ def train(split: Split, members: list[Member], *, hidden_units: int, epochs: int
             weights, moments, velocities, step, tf.constant(first), tf.constant(n),
             tf.constant(padded_scales), **constants)
         pieces.append(records.numpy()[:n])
-        if show:
+        if progress:
             _report(label, k, first + n, epochs, time.perf_counter() - started)
     history = np.concatenate(pieces)  # [epochs, records, K]
     final_train = evaluate(weights, constants["x_train"], constants["y_train"]).numpy()
-    final_weights = tuple(w.numpy() for w in weights)
+    finite = np.isfinite(history).all(axis=1)  # [epochs, K]
     return Result(
         history={name: history[:, r, :] for r, name in enumerate(RECORDS)},
         final_train_acc=final_train, final_test_acc=history[-1, RECORDS.index("test_acc")],
-        weights=final_weights, seconds=time.perf_counter() - started)
+        weights=tuple(w.numpy() for w in weights),
+        diverged_at=np.where(finite.all(axis=0), -1, np.argmin(finite, axis=0)),
+        seconds=time.perf_counter() - started)
 
 
 def _report(label: str, members: int, done: int, epochs: int, elapsed: float) -> None:

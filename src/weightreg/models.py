@@ -56,3 +56,19 @@ def initial_weights(seed: int, hidden_units: int) -> tuple[np.ndarray, ...]:
     weights = tuple(mlp(hidden_units).get_weights())
     keras.backend.clear_session()
     return weights
+
+
+def keras_bytes(weights: tuple[np.ndarray, ...], kind: str, strengths: dict[str, float],
+                learning_rate: float) -> bytes:
+    """One trained member as the bytes of a standard `.keras` file (`keras.models.load_model`)."""
+    import tempfile
+    from pathlib import Path
+
+    model = mlp(weights[0].shape[1], kind, strengths, learning_rate)
+    model.set_weights(list(weights))
+    # Build Adam's slots so the file holds the same variables a loaded model expects.
+    model.optimizer.build(model.trainable_variables)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "model.keras"
+        model.save(path)
+        return path.read_bytes()

@@ -28,11 +28,25 @@ def hidden_kernel_members(params: Params, kind: str, strength: float) -> list[en
 
 def train(params: Params, split: data.Split, members: list[engine.Member], label: str,
           epochs: int | None = None) -> engine.Result:
-    """One engine call with the model and training settings of params.yaml."""
-    return engine.train(split, members, hidden_units=params.model.hidden_units,
-                        epochs=epochs or params.train.epochs,
-                        batch_size=params.train.batch_size,
-                        learning_rate=params.train.learning_rate, label=label)
+    """One engine call with the model and training settings of params.yaml.
+
+    A member whose loss turns NaN or infinite fails the stage, whatever the stage: its metrics
+    would be meaningless, and a failure writes nothing, so earlier outputs stay intact.
+    """
+    result = engine.train(split, members, hidden_units=params.model.hidden_units,
+                          epochs=epochs or params.train.epochs,
+                          batch_size=params.train.batch_size,
+                          learning_rate=params.train.learning_rate, label=label)
+    bad = np.flatnonzero(result.diverged_at >= 0)
+    if bad.size:
+        shown = "; ".join(f"seed {members[k].seed}, {members[k].kind} strengths "
+                          f"{list(members[k].strengths)}, from epoch {result.diverged_at[k] + 1}"
+                          for k in bad[:5])
+        raise ValueError(
+            f"{label}: training diverged (loss NaN or infinite) for {bad.size} of "
+            f"{len(members)} members ({shown}{'; ...' if bad.size > 5 else ''}); "
+            f"lower train.learning_rate = {params.train.learning_rate!r} or the penalty strength")
+    return result
 
 
 def summary(result: engine.Result, columns: slice | list[int] = slice(None)) -> dict:
