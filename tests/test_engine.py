@@ -135,3 +135,18 @@ def test_divergence_is_reported_per_member():
     result = engine.train(SPLIT, members, hidden_units=HIDDEN, epochs=5, batch_size=32,
                           learning_rate=1e-3, progress=False)
     assert result.diverged_at[0] == -1 and result.diverged_at[1] >= 0
+
+
+def test_groups_of_members_give_the_same_results():
+    assert engine.group_sizes(600, 64) == (10, 60)
+    assert engine.group_sizes(130, 64) == (3, 44)
+    assert engine.group_sizes(5, 64) == (1, 5)
+    members = [engine.Member(seed, "l2", (10.0 ** -seed, 0.0, 0.0, 0.0)) for seed in range(5)]
+    kwargs = dict(hidden_units=HIDDEN, epochs=30, batch_size=32, learning_rate=1e-3,
+                  progress=False)
+    whole = engine.train(SPLIT, members, **kwargs)
+    grouped = engine.train(SPLIT, members, members_per_call=2, **kwargs)  # 3 groups, 1 spare
+    for ours, theirs in zip(whole.weights, grouped.weights):
+        assert ours.shape == theirs.shape
+        np.testing.assert_allclose(ours, theirs, atol=1e-6, rtol=0)
+    np.testing.assert_array_equal(whole.history["test_acc"], grouped.history["test_acc"])

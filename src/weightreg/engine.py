@@ -103,9 +103,15 @@ def forward(weights, x):
     """Logits [K, rows] of every member for inputs x ([rows, 2], or [K, rows, 2] per member)."""
     import tensorflow as tf
 
+    # Written elementwise rather than as matmuls: with 2 inputs and 1 output the products are
+    # too thin for a matrix kernel, and XLA fuses these into loops that never store the
+    # [K, rows, hidden] activations, which is what bounded the speed at large K.
     w1, b1, w2, b2 = weights
-    hidden = tf.nn.relu(tf.matmul(x, w1) + b1[:, None, :])
-    return (tf.matmul(hidden, w2) + b2[:, None, :])[..., 0]
+    pre = b1[:, None, :]
+    for i in range(w1.shape[1]):
+        pre = pre + x[..., i:i + 1] * w1[:, None, i, :]
+    hidden = tf.nn.relu(pre)
+    return tf.reduce_sum(hidden * w2[:, None, :, 0], axis=-1) + b2
 
 
 def predict(weights: tuple[np.ndarray, ...], x: np.ndarray) -> np.ndarray:
@@ -236,13 +242,25 @@ def _program(n_train: int, batch_size: int, shuffle: bool):
     return _PROGRAMS[key]
 
 
+def group_sizes(members: int, limit: int) -> tuple[int, int]:
+    """Split a population into equal groups of at most `limit`: (groups, members per group).
+
+    Equal groups share one compiled program; the last is padded with copies (at most
+    groups - 1 spare members), whose results are dropped.
+    """
+    groups = -(-members // limit)
+    return groups, -(-members // groups)
+
+
 def train(split: Split, members: list[Member], *, hidden_units: int, epochs: int,
           batch_size: int, learning_rate: float, shuffle: bool = True,
           initial: tuple[np.ndarray, ...] | None = None, label: str = "train",
-          progress: bool | None = None) -> Result:
+          progress: bool | None = None, members_per_call: int | None = None) -> Result:
     """Train every member for `epochs` epochs and return their histories and final weights.
 
     `initial` (stacked weights in GROUPS order) overrides the Keras initialization by seed.
+    Members run in groups of at most `members_per_call` (default: 64 on a CPU, where larger
+    groups outgrow the cache and cost more per member-epoch; all at once on a GPU).
     Progress goes to stderr when it is a terminal and WEIGHTREG_QUIET is unset, or when
     `progress` is True.
     """
@@ -253,16 +271,48 @@ def train(split: Split, members: list[Member], *, hidden_units: int, epochs: int
     started = time.perf_counter()
     k = len(members)
     l1, l2 = penalty_coefficients(members)
-    scales = np.ones((epochs, k), np.float32)
+    scales = np.ones((k, epochs), np.float32)  # each member's multiplier of its strengths
     for j, member in enumerate(members):
         if member.schedule is not None:
             if len(member.schedule) < epochs:
                 raise ValueError(f"member {j}: schedule has {len(member.schedule)} epochs, "
                                  f"training runs {epochs}")
-            scales[:, j] = member.schedule[:epochs]
+            scales[j] = member.schedule[:epochs]
     if initial is None:
-        per_member = [initial_weights(m.seed, hidden_units) for m in members]
-        initial = tuple(np.stack(ws) for ws in zip(*per_member))
+        seeded = [initial_weights(m.seed, hidden_units) for m in members]
+        initial = tuple(np.stack(ws) for ws in zip(*seeded))
+    seeds = np.array([m.seed % 2**32 for m in members], np.uint32)
+    if members_per_call is None:
+        members_per_call = k if tf.config.list_physical_devices("GPU") else 64
+    groups, size = group_sizes(k, members_per_call)
+    padded = np.resize(np.arange(k), groups * size)  # spare members repeat the first ones
+    if progress is None:
+        progress = sys.stderr.isatty() and not os.environ.get("WEIGHTREG_QUIET")
+    report = (lambda done: _report(label, k, done, epochs * groups * size,
+                                   time.perf_counter() - started)) if progress else None
+    per_member = (scales, l1, l2, seeds, *initial)  # each with members on the first axis
+    runs = [_train_group(split, [a[padded[g * size:(g + 1) * size]] for a in per_member],
+                         epochs, batch_size, shuffle, learning_rate, report, g * size * epochs)
+            for g in range(groups)]
+    history = np.concatenate([run[0] for run in runs], axis=-1)[..., :k]  # [epochs, records, K]
+    finite = np.isfinite(history).all(axis=1)  # [epochs, K]
+    return Result(
+        history={name: history[:, r, :] for r, name in enumerate(RECORDS)},
+        final_train_acc=np.concatenate([run[1] for run in runs])[:k],
+        final_test_acc=history[-1, RECORDS.index("test_acc")],
+        weights=tuple(np.concatenate([run[2 + g] for run in runs])[:k]
+                      for g in range(len(GROUPS))),
+        diverged_at=np.where(finite.all(axis=0), -1, np.argmin(finite, axis=0)),
+        seconds=time.perf_counter() - started)
+
+
+def _train_group(split, arrays, epochs, batch_size, shuffle, learning_rate, report, done):
+    """One compiled population: history [epochs, records, K], final train accuracy, weights."""
+    import tensorflow as tf
+
+    scales, l1, l2, seeds, *initial = arrays
+    scales = scales.T  # [epochs, K], sliced per chunk below
+    k = len(seeds)
     weights = tuple(tf.constant(w, tf.float32) for w in initial)
     moments = tuple(tf.zeros_like(w) for w in weights)
     velocities = tuple(tf.zeros_like(w) for w in weights)
@@ -271,12 +321,9 @@ def train(split: Split, members: list[Member], *, hidden_units: int, epochs: int
     constants = dict(
         x_train=tf.constant(split.x_train), y_train=tf.constant(split.y_train),
         x_test=tf.constant(split.x_test), y_test=tf.constant(split.y_test),
-        seeds=tf.constant([m.seed % 2**32 for m in members], tf.uint32),
-        l1=tf.constant(l1), l2=tf.constant(l2),
+        seeds=tf.constant(seeds), l1=tf.constant(l1), l2=tf.constant(l2),
         learning_rate=tf.constant(learning_rate, tf.float32))
     chunk = min(CHUNK_EPOCHS, epochs)
-    if progress is None:
-        progress = sys.stderr.isatty() and not os.environ.get("WEIGHTREG_QUIET")
     pieces = []
     for first in range(0, epochs, chunk):
         n = min(chunk, epochs - first)
@@ -286,23 +333,17 @@ def train(split: Split, members: list[Member], *, hidden_units: int, epochs: int
             weights, moments, velocities, step, tf.constant(first), tf.constant(n),
             tf.constant(padded_scales), **constants)
         pieces.append(records.numpy()[:n])
-        if progress:
-            _report(label, k, first + n, epochs, time.perf_counter() - started)
-    history = np.concatenate(pieces)  # [epochs, records, K]
+        if report:
+            report(done + k * (first + n))
     final_train = evaluate(weights, constants["x_train"], constants["y_train"]).numpy()
-    finite = np.isfinite(history).all(axis=1)  # [epochs, K]
-    return Result(
-        history={name: history[:, r, :] for r, name in enumerate(RECORDS)},
-        final_train_acc=final_train, final_test_acc=history[-1, RECORDS.index("test_acc")],
-        weights=tuple(w.numpy() for w in weights),
-        diverged_at=np.where(finite.all(axis=0), -1, np.argmin(finite, axis=0)),
-        seconds=time.perf_counter() - started)
+    return (np.concatenate(pieces), final_train, *(w.numpy() for w in weights))
 
 
-def _report(label: str, members: int, done: int, epochs: int, elapsed: float) -> None:
-    rate = members * done / elapsed
-    left = elapsed / done * (epochs - done)
-    end = "\n" if done == epochs else ""
-    print(f"\r{label}: {members} members, epoch {done}/{epochs}, "
-          f"{rate:,.0f} member-epochs/s, {left:.0f} s left ", end=end, file=sys.stderr,
+def _report(label: str, members: int, done: int, total: int, elapsed: float) -> None:
+    """One progress line, rewritten in place: member-epochs done of the total."""
+    rate = done / elapsed
+    left = (total - done) / rate
+    end = "\n" if done == total else ""
+    print(f"\r{label}: {members} members, {100 * done / total:3.0f}% of "
+          f"{total:,} member-epochs, {rate:,.0f}/s, {left:.0f} s left ", end=end, file=sys.stderr,
           flush=True)
