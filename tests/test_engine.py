@@ -150,3 +150,13 @@ def test_groups_of_members_give_the_same_results():
         assert ours.shape == theirs.shape
         np.testing.assert_allclose(ours, theirs, atol=1e-6, rtol=0)
     np.testing.assert_array_equal(whole.history["test_acc"], grouped.history["test_acc"])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 9, 12345])
+def test_initial_weights_are_those_of_the_keras_model(seed):
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    built = models.mlp(HIDDEN).get_weights()
+    for ours, theirs in zip(models.initial_weights(seed, HIDDEN), built, strict=True):
+        np.testing.assert_array_equal(ours, theirs)

@@ -49,13 +49,21 @@ def mlp(hidden_units: int, kind: str = "l2", strengths: dict[str, float] | None 
 
 @lru_cache(maxsize=None)
 def initial_weights(seed: int, hidden_units: int) -> tuple[np.ndarray, ...]:
-    """The weights Keras gives the tutorial's model after `keras.utils.set_random_seed(seed)`."""
+    """The weights Keras gives the tutorial's model after `keras.utils.set_random_seed(seed)`.
+
+    Each Dense layer draws one seed from Python's `random` for its `glorot_uniform` kernel
+    initializer when it is created (its bias starts at zero), so two initializers created in
+    layer order give exactly the built model's weights, without building it (tests check this
+    against `mlp(...).get_weights()`).
+    """
     import keras
 
     keras.utils.set_random_seed(seed)
-    weights = tuple(mlp(hidden_units).get_weights())
-    keras.backend.clear_session()
-    return weights
+    hidden, output = keras.initializers.GlorotUniform(), keras.initializers.GlorotUniform()
+    return (np.asarray(hidden((2, hidden_units)), np.float32),
+            np.zeros(hidden_units, np.float32),
+            np.asarray(output((hidden_units, 1)), np.float32),
+            np.zeros(1, np.float32))
 
 
 def keras_bytes(weights: tuple[np.ndarray, ...], kind: str, strengths: dict[str, float],
