@@ -6,15 +6,24 @@ BIN := $(CURDIR)/$(VENV)/bin
 # The stages run `python -m weightreg`: put the project's environment first on PATH.
 RUN := PATH="$(BIN):$$PATH" DVC_NO_ANALYTICS=1
 
-.PHONY: setup repro test bench clean-venv
+.PHONY: setup repro test bench
 
-setup: $(VENV)/installed
+setup: $(VENV)/installed .dvc/offline_plots.html
 
 $(VENV)/installed: requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $@
+
+# The offline page for `dvc plots` (see src/weightreg/offline_page.py). It needs npm; without
+# it, set-up goes on and DVC's own page loads Vega from a CDN.
+.dvc/offline_plots.html: package-lock.json $(VENV)/installed
+	@if command -v npm >/dev/null; then \
+	  npm ci --no-audit --no-fund --loglevel=error && \
+	  $(BIN)/python -m weightreg.offline_page node_modules $@ && \
+	  $(RUN) dvc config --local plots.html_template offline_plots.html; \
+	else echo "npm not found: dvc plots pages will load Vega from a CDN"; fi
 
 repro: setup
 	$(RUN) dvc repro
@@ -24,6 +33,3 @@ test: setup
 
 bench: setup
 	$(RUN) python -m weightreg.bench
-
-clean-venv:
-	rm -rf $(VENV)

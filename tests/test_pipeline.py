@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -57,6 +58,12 @@ def project(tmp_path_factory):
     return path
 
 
+# What the pipeline computes: every metric and every plot data file (figures are drawn from them).
+RESULTS = ("metrics/baseline.json", "metrics/regularized.json", "metrics/grid.json",
+           "metrics/progressive.json", "plots/baseline.csv", "plots/regularized.csv",
+           "plots/grid.csv", "plots/progressive.csv", "plots/repeated.csv", "data/moons.csv")
+
+
 def test_repro_writes_every_output(project):
     for stage in ("baseline", "regularized"):
         metrics = json.loads((project / f"metrics/{stage}.json").read_text())
@@ -71,6 +78,13 @@ def test_repro_writes_every_output(project):
     for png in ("data", "learning_curves", "lambda_curve", "progressive"):
         assert (project / f"plots/figures/{png}.png").read_bytes()[:4] == b"\x89PNG"
     assert "up to date" in run(project, "dvc", "status").stdout
+
+
+def test_same_params_give_byte_identical_results(project):
+    before = {name: (project / name).read_bytes() for name in RESULTS}
+    run(project, "dvc", "repro", "--force")
+    for name in RESULTS:
+        assert (project / name).read_bytes() == before[name], name
 
 
 def test_exp_run_reruns_only_what_depends_on_lambda(project):
@@ -98,3 +112,65 @@ def test_bad_lambda_fails_clearly_and_keeps_outputs(project):
     assert done.returncode != 0
     assert "lambda = -1" in done.stderr + done.stdout and ">= 0" in done.stderr + done.stdout
     assert (project / "metrics/regularized.json").read_bytes() == before
+
+
+def test_queued_sweep_runs_every_variant(project):
+    run(project, "dvc", "exp", "run", "--queue", "-S", "lambda=1e-4,1e-3,1e-2")
+    run(project, "dvc", "queue", "start", "-j", "2")
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        status = run(project, "dvc", "queue", "status").stdout
+        if not any(word in status for word in ("Queued", "Running")):
+            break
+        time.sleep(3)
+    run(project, "dvc", "queue", "stop", ok=False)
+    assert "Failed" not in status, status
+    shown = json.loads(run(project, "dvc", "exp", "show", "--json").stdout)
+    found = {}
+    for revision in shown:
+        for experiment in revision.get("experiments") or []:
+            for entry in experiment["revs"]:
+                data = entry.get("data") or {}
+                lam = data.get("params", {}).get("params.yaml", {}).get("data", {}).get("lambda")
+                metrics = data.get("metrics", {}).get("metrics/regularized.json", {})
+                if lam is not None and "test_acc" in metrics.get("data", {}):
+                    found[float(lam)] = metrics["data"]["test_acc"]
+    assert {1e-4, 1e-3, 1e-2} <= set(found), shown
+
+
+def test_offline_page_renders_every_plot(project, tmp_path):
+    """`dvc plots show` with the project's offline page, in headless Chromium, no network."""
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    page = ROOT / ".dvc/offline_plots.html"
+    if not (browser and page.exists()):
+        if os.environ.get("CI"):
+            pytest.fail("CI must test the page in Chromium: install it and run `make setup`")
+        pytest.skip("needs Chromium and the page `make setup` builds")
+    shutil.copy(page, project / ".dvc/offline_plots.html")
+    run(project, "dvc", "config", "--local", "plots.html_template", "offline_plots.html")
+    out = tmp_path / "page"
+    run(project, "dvc", "plots", "show", "-o", str(out))
+    html = (out / "index.html").read_text()
+    assert "cdn.jsdelivr" not in html and "<script src=" not in html
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=20000",
+             "--window-size=1400,2600"]
+    url = (out / "index.html").as_uri()
+    dom = run(tmp_path, browser, *flags, "--dump-dom", url).stdout
+    vega_plots = html.count("vegaEmbed(")
+    assert vega_plots == 6
+    # vega-embed draws each chart into a <canvas> inside its div; an error in a spec or a
+    # missing library leaves the div without one.
+    assert dom.count("<canvas") == vega_plots, dom[-3000:]
+    assert dom.count('<img src="static/') == 4  # the PNG figures
+    shot = tmp_path / "screenshot.png"
+    run(tmp_path, browser, *flags, f"--screenshot={shot}", url)
+    import matplotlib.image
+
+    pixels = matplotlib.image.imread(shot)
+    colours = len({tuple(p) for p in pixels[::7, ::7, :3].reshape(-1, 3).round(2).tolist()})
+    assert colours > 50, "the screenshot is nearly blank"
+    keep = os.environ.get("WEIGHTREG_SCREENSHOT")
+    if keep:  # a path where a person can look at the page
+        shutil.copy(shot, keep)

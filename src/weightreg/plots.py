@@ -93,3 +93,23 @@ def progressive(curves: Mapping[str, np.ndarray], levels: Mapping[str, np.ndarra
               ylabel="test accuracy (mean ± std)", title="Repeated regularization")
     right.grid(alpha=0.3)
     return fig
+
+
+def benchmark(results: Mapping):
+    """Engine cost per member-epoch against the population size K, beside the flat per-model
+    costs of Keras `fit` and scikit-learn (from `python -m weightreg.bench`)."""
+    fig, (ax,) = _figure(width=7.0)
+    sizes = [int(k) for k in results["engine_ms_per_model_epoch"]]
+    costs = list(results["engine_ms_per_model_epoch"].values())
+    ax.plot(sizes, costs, "o-", color=COLORS["test"], label="engine, curves every epoch")
+    for key, label, style in (("keras_val_ms_per_epoch", "Keras fit + validation_data", "-"),
+                              ("keras_ms_per_epoch", "Keras fit", "--"),
+                              ("sklearn_ms_per_model_epoch", "scikit-learn MLPClassifier", ":")):
+        ax.axhline(results[key], color=COLORS["lambda"], linestyle=style, label=label)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set(xlabel="members trained together (K)", ylabel="ms per model-epoch",
+           title=f"Cost of one model-epoch ({results['machine']['cpus_usable']} CPU cores)")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8)
+    return fig
