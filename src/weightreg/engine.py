@@ -288,11 +288,11 @@ def train(split: Split, members: list[Member], *, hidden_units: int, epochs: int
     padded = np.resize(np.arange(k), groups * size)  # spare members repeat the first ones
     if progress is None:
         progress = sys.stderr.isatty() and not os.environ.get("WEIGHTREG_QUIET")
-    report = (lambda done: _report(label, k, done, epochs * groups * size,
-                                   time.perf_counter() - started)) if progress else None
+    progress_line = _Progress(label, k, groups, epochs, size) if progress else None
     per_member = (scales, l1, l2, seeds, *initial)  # each with members on the first axis
     runs = [_train_group(split, [a[padded[g * size:(g + 1) * size]] for a in per_member],
-                         epochs, batch_size, shuffle, learning_rate, report, g * size * epochs)
+                         epochs, batch_size, shuffle, learning_rate,
+                         progress_line and progress_line.for_group(g))
             for g in range(groups)]
     history = np.concatenate([run[0] for run in runs], axis=-1)[..., :k]  # [epochs, records, K]
     finite = np.isfinite(history).all(axis=1)  # [epochs, K]
@@ -306,7 +306,7 @@ def train(split: Split, members: list[Member], *, hidden_units: int, epochs: int
         seconds=time.perf_counter() - started)
 
 
-def _train_group(split, arrays, epochs, batch_size, shuffle, learning_rate, report, done):
+def _train_group(split, arrays, epochs, batch_size, shuffle, learning_rate, report):
     """One compiled population: history [epochs, records, K], final train accuracy, weights."""
     import tensorflow as tf
 
@@ -334,16 +334,29 @@ def _train_group(split, arrays, epochs, batch_size, shuffle, learning_rate, repo
             tf.constant(padded_scales), **constants)
         pieces.append(records.numpy()[:n])
         if report:
-            report(done + k * (first + n))
+            report(first + n)
     final_train = evaluate(weights, constants["x_train"], constants["y_train"]).numpy()
     return (np.concatenate(pieces), final_train, *(w.numpy() for w in weights))
 
 
-def _report(label: str, members: int, done: int, total: int, elapsed: float) -> None:
-    """One progress line, rewritten in place: member-epochs done of the total."""
-    rate = done / elapsed
-    left = (total - done) / rate
-    end = "\n" if done == total else ""
-    print(f"\r{label}: {members} members, {100 * done / total:3.0f}% of "
-          f"{total:,} member-epochs, {rate:,.0f}/s, {left:.0f} s left ", end=end, file=sys.stderr,
-          flush=True)
+class _Progress:
+    """A progress line on stderr, rewritten in place after every chunk of epochs."""
+
+    def __init__(self, label: str, members: int, groups: int, epochs: int, group_size: int):
+        self.label, self.members, self.groups, self.epochs = label, members, groups, epochs
+        self.group_size = group_size
+        self.started = time.perf_counter()
+
+    def for_group(self, group: int):
+        return lambda epochs_done: self.show(group, epochs_done)
+
+    def show(self, group: int, epochs_done: int) -> None:
+        elapsed = time.perf_counter() - self.started
+        done = (group * self.epochs + epochs_done) * self.group_size
+        total = self.groups * self.epochs * self.group_size
+        rate = done / elapsed
+        where = f", group {group + 1}/{self.groups}" if self.groups > 1 else ""
+        end = "\n" if done == total else ""
+        print(f"\r{self.label}: {self.members} members{where}, epoch {epochs_done}/{self.epochs}"
+              f", {rate:,.0f} member-epochs/s, {(total - done) / rate:.0f} s left ",
+              end=end, file=sys.stderr, flush=True)
