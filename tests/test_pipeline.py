@@ -19,12 +19,13 @@ TINY = {
     "data": {"n_samples": 100, "noise": 0.2, "random_state": 1, "n_train": 30},
     "model": {"hidden_units": 16},
     "train": {"epochs": 30, "batch_size": 32, "learning_rate": 1.0e-2, "seeds": 2},
-    "grid": {"values": [1.0e-2, 1.0e-4]},
+    "grid": {"kinds": ["l1", "l2"], "values": [1.0e-2, 1.0e-4]},
     "progressive": {
         "smithing": {"points": [[0, 0.0], [10, 1.0e-4], [20, 1.0e-3]],
                      "interpolation": "step", "epochs": 25},
         "repeated": {"levels": [1.0e-4, 1.0e-2], "epochs_per_level": 5},
     },
+    "boundaries": {"resolution": 5},
 }
 
 
@@ -58,10 +59,14 @@ def project(tmp_path_factory):
     return path
 
 
+FIGURES = ("data", "learning_curves", "lambda_curve", "weight_norms", "progressive",
+           "placement", "boundaries")
 # What the pipeline computes: every metric and every plot data file (figures are drawn from them).
-RESULTS = ("metrics/baseline.json", "metrics/regularized.json", "metrics/grid.json",
-           "metrics/progressive.json", "plots/baseline.csv", "plots/regularized.csv",
-           "plots/grid.csv", "plots/progressive.csv", "plots/repeated.csv", "data/moons.csv")
+RESULTS = ("data/moons.csv", "metrics/baseline.json", "metrics/regularized.json",
+           "metrics/grid.json", "metrics/placement.json", "metrics/progressive.json",
+           "plots/baseline.csv", "plots/regularized.csv", "plots/grid.csv",
+           "plots/placement.csv", "plots/boundaries.csv", "plots/progressive.csv",
+           "plots/repeated.csv", *(f"plots/figures/{name}.png" for name in FIGURES))
 
 
 def test_repro_writes_every_output(project):
@@ -70,13 +75,19 @@ def test_repro_writes_every_output(project):
         assert 0.5 <= metrics["test_acc"] <= 1.0
         assert len(metrics["test_acc_per_seed"]) == TINY["train"]["seeds"]
     grid = (project / "plots/grid.csv").read_text().splitlines()
-    assert grid[0].startswith("lambda,train_acc,test_acc,test_acc_std")
-    assert len(grid) == 1 + len(TINY["grid"]["values"])
-    assert json.loads((project / "metrics/grid.json").read_text())["best_lambda"] in (1e-2, 1e-4)
+    assert grid[0].startswith("kind,lambda,train_acc,test_acc,test_acc_std")
+    assert len(grid) == 1 + len(TINY["grid"]["kinds"]) * len(TINY["grid"]["values"])
+    best = json.loads((project / "metrics/grid.json").read_text())
+    assert best["best_lambda"] in (1e-2, 1e-4) and set(best["by_kind"]) == {"l1", "l2"}
+    placement = json.loads((project / "metrics/placement.json").read_text())
+    assert placement["hidden_kernel"]["vs_hidden_kernel"] == {"diff": 0.0, "ci95": [0.0, 0.0],
+                                                              "p_value": 1.0}
+    boundaries = (project / "plots/boundaries.csv").read_text().splitlines()
+    assert len(boundaries) == 1 + 3 * 5 * 5
     curves = (project / "plots/progressive.csv").read_text().splitlines()
     assert len(curves) == 1 + TINY["progressive"]["smithing"]["epochs"]
-    for png in ("data", "learning_curves", "lambda_curve", "progressive"):
-        assert (project / f"plots/figures/{png}.png").read_bytes()[:4] == b"\x89PNG"
+    for name in FIGURES:
+        assert (project / f"plots/figures/{name}.png").read_bytes()[:4] == b"\x89PNG"
     assert "up to date" in run(project, "dvc", "status").stdout
 
 
@@ -91,7 +102,7 @@ def test_exp_run_reruns_only_what_depends_on_lambda(project):
     done = run(project, "dvc", "exp", "run", "-S", "lambda=1e-05")
     ran = {line.split("'")[1] for line in done.stdout.splitlines()
            if line.startswith("Running stage")}
-    assert ran == {"regularized", "plots"}
+    assert ran == {"regularized", "placement", "plots"}
     shown = json.loads(run(project, "dvc", "exp", "show", "--json").stdout)
     assert "lambda" in json.dumps(shown) and "1e-05" in json.dumps(shown)
     plots = json.loads(run(project, "dvc", "plots", "diff", "HEAD", "--json").stdout)["data"]
@@ -100,10 +111,10 @@ def test_exp_run_reruns_only_what_depends_on_lambda(project):
     rows = curves["content"]["data"]["values"]
     assert {row["rev"] for row in rows} == {"HEAD", "workspace"}
     assert len(rows) == 2 * 2 * 2 * TINY["train"]["epochs"]  # revisions x files x columns
-    lambda_curve = plots["Test accuracy against lambda (log axis)"][0]["content"]
-    assert lambda_curve["encoding"]["x"]["scale"]["type"] == "log"
-    assert all(f"plots/figures/{name}.png" in plots
-               for name in ("data", "learning_curves", "lambda_curve", "progressive"))
+    lambda_curve = plots["Test accuracy against lambda, one line per kind (log axis)"][0]
+    assert lambda_curve["content"]["encoding"]["x"]["scale"]["type"] == "log"
+    assert {row["kind"] for row in lambda_curve["content"]["data"]["values"]} == {"l1", "l2"}
+    assert all(f"plots/figures/{name}.png" in plots for name in FIGURES)
 
 
 def test_bad_lambda_fails_clearly_and_keeps_outputs(project):
@@ -158,12 +169,14 @@ def test_offline_page_renders_every_plot(project, tmp_path):
              "--window-size=1400,2600"]
     url = (out / "index.html").as_uri()
     dom = run(tmp_path, browser, *flags, "--dump-dom", url).stdout
+    declared = [next(iter(p)) if isinstance(p, dict) else p
+                for p in yaml.safe_load((ROOT / "dvc.yaml").read_text())["plots"]]
     vega_plots = html.count("vegaEmbed(")
-    assert vega_plots == 6
+    assert vega_plots == sum(not name.endswith(".png") for name in declared)
     # vega-embed draws each chart into a <canvas> inside its div; an error in a spec or a
     # missing library leaves the div without one.
     assert dom.count("<canvas") == vega_plots, dom[-3000:]
-    assert dom.count('<img src="static/') == 4  # the PNG figures
+    assert dom.count('<img src="static/') == len(FIGURES)
     shot = tmp_path / "screenshot.png"
     run(tmp_path, browser, *flags, f"--screenshot={shot}", url)
     import matplotlib.image

@@ -15,11 +15,14 @@ import sys
 STAGES = {
     "data": ("out",),
     "baseline": ("data", "metrics", "curves"),
-    "regularized": ("data", "metrics", "curves", "model"),
-    "grid": ("data", "metrics", "table"),
+    "regularized": ("data", "baseline", "metrics", "curves", "model"),
+    "grid": ("data", "baseline", "metrics", "table"),
+    "placement": ("data", "baseline", "metrics", "table"),
+    "boundaries": ("data", "grid", "table"),
     "progressive": ("data", "metrics", "curves", "levels"),
-    "plots": ("data", "baseline", "regularized", "grid", "progressive", "levels",
-              "data_png", "curves_png", "grid_png", "progressive_png"),
+    "plots": ("data", "baseline", "regularized", "grid", "progressive", "levels", "placement",
+              "boundaries", "data_png", "curves_png", "grid_png", "norms_png",
+              "progressive_png", "placement_png", "boundaries_png"),
 }
 USES_PARAMS = {name for name in STAGES if name != "plots"}
 

@@ -56,7 +56,8 @@ class Member:
 class Result:
     """What training recorded. Per-epoch arrays are [epochs, K]; per-member arrays are [K]."""
 
-    history: dict[str, np.ndarray]  # keys: RECORDS; `*_loss` is the data loss (BCE) alone.
+    history: dict[str, np.ndarray]  # keys: RECORDS; `*_loss` is the data loss (BCE) alone;
+    # accuracies are exact fractions of rows (float64), losses float32.
     final_train_acc: np.ndarray  # with the final weights on the whole training set
     final_test_acc: np.ndarray
     weights: tuple[np.ndarray, ...]  # final weights, stacked per member, in GROUPS order
@@ -103,15 +104,16 @@ def forward(weights, x):
     """Logits [K, rows] of every member for inputs x ([rows, 2], or [K, rows, 2] per member)."""
     import tensorflow as tf
 
-    # Written elementwise rather than as matmuls: with 2 inputs and 1 output the products are
-    # too thin for a matrix kernel, and XLA fuses these into loops that never store the
-    # [K, rows, hidden] activations, which is what bounded the speed at large K.
+    # The hidden layer is written elementwise: a matmul over 2 inputs is too thin for a matrix
+    # kernel, and XLA fuses these products with the bias and relu into one loop. The output
+    # layer sums over the hidden units, which a batched matmul does fastest (measured: both
+    # choices together cost 0.017 ms per member-epoch at K=60 against 0.042 for two matmuls).
     w1, b1, w2, b2 = weights
     pre = b1[:, None, :]
     for i in range(w1.shape[1]):
         pre = pre + x[..., i:i + 1] * w1[:, None, i, :]
     hidden = tf.nn.relu(pre)
-    return tf.reduce_sum(hidden * w2[:, None, :, 0], axis=-1) + b2
+    return tf.matmul(hidden, w2)[..., 0] + b2
 
 
 def predict(weights: tuple[np.ndarray, ...], x: np.ndarray) -> np.ndarray:
@@ -145,6 +147,7 @@ def _build_program(n_train: int, batch_size: int, shuffle: bool):
     """The compiled chunk of epochs for one batch layout (shapes are fixed per call site)."""
     import tensorflow as tf
 
+    batch_size = min(batch_size, n_train)  # as in Keras: no padding rows to compute
     n_batches = -(-n_train // batch_size)
     padded = n_batches * batch_size
     beta_1, beta_2, epsilon = 0.9, 0.999, 1e-7
@@ -294,16 +297,26 @@ def train(split: Split, members: list[Member], *, hidden_units: int, epochs: int
                          epochs, batch_size, shuffle, learning_rate,
                          progress_line and progress_line.for_group(g))
             for g in range(groups)]
-    history = np.concatenate([run[0] for run in runs], axis=-1)[..., :k]  # [epochs, records, K]
-    finite = np.isfinite(history).all(axis=1)  # [epochs, K]
+    records = np.concatenate([run[0] for run in runs], axis=-1)[..., :k]  # [epochs, records, K]
+    finite = np.isfinite(records).all(axis=1)  # [epochs, K]
+    history = {name: records[:, r, :] for r, name in enumerate(RECORDS)}
+    history["train_acc"] = _fraction(history["train_acc"], len(split.y_train))
+    history["test_acc"] = _fraction(history["test_acc"], len(split.y_test))
     return Result(
-        history={name: history[:, r, :] for r, name in enumerate(RECORDS)},
-        final_train_acc=np.concatenate([run[1] for run in runs])[:k],
-        final_test_acc=history[-1, RECORDS.index("test_acc")],
+        history=history,
+        final_train_acc=_fraction(np.concatenate([run[1] for run in runs])[:k],
+                                  len(split.y_train)),
+        final_test_acc=history["test_acc"][-1],
         weights=tuple(np.concatenate([run[2 + g] for run in runs])[:k]
                       for g in range(len(GROUPS))),
         diverged_at=np.where(finite.all(axis=0), -1, np.argmin(finite, axis=0)),
         seconds=time.perf_counter() - started)
+
+
+def _fraction(accuracy: np.ndarray, rows: int) -> np.ndarray:
+    """An accuracy as the exact fraction of rows (float64): the program's float32 mean of hits
+    is within round-off of it, and exact values compare and pair cleanly across stages."""
+    return np.rint(accuracy.astype(np.float64) * rows) / rows
 
 
 def _train_group(split, arrays, epochs, batch_size, shuffle, learning_rate, report):

@@ -51,7 +51,8 @@ def to_csv(columns: Mapping[str, Sequence[Any]]) -> str:
         raise ValueError(f"columns differ in length: {sorted(lengths)}")
     rows = [",".join(columns)]
     for row in zip(*columns.values()):
-        rows.append(",".join(str(number(value)) for value in row))
+        rows.append(",".join(value if isinstance(value, str) else str(number(value))
+                             for value in row))
     return "\n".join(rows) + "\n"
 
 

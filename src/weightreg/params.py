@@ -46,7 +46,13 @@ class Train:
 
 @dataclass(frozen=True)
 class Grid:
+    kinds: tuple[str, ...]
     values: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class Boundaries:
+    resolution: int  # mesh points per axis of the decision-function picture
 
 
 @dataclass(frozen=True)
@@ -81,6 +87,7 @@ class Params:
     train: Train
     grid: Grid
     progressive: Progressive
+    boundaries: Boundaries
 
 
 # The schema: every key the file must hold, and nothing else. Leaves name a checker below.
@@ -92,11 +99,12 @@ SCHEMA: dict[str, Any] = {
     "model": {"hidden_units": "count"},
     "train": {"epochs": "count", "batch_size": "count", "learning_rate": "positive",
               "seeds": "count"},
-    "grid": {"values": "strengths"},
+    "grid": {"kinds": "regularizers", "values": "strengths"},
     "progressive": {
         "smithing": {"points": "points", "interpolation": "interpolation", "epochs": "count"},
         "repeated": {"levels": "strengths", "epochs_per_level": "count"},
     },
+    "boundaries": {"resolution": "count"},
 }
 
 
@@ -158,6 +166,13 @@ def _regularizer(key: str, value: Any) -> str:
     return value
 
 
+def _regularizers(key: str, value: Any) -> tuple[str, ...]:
+    allowed = "a non-empty list of distinct kinds from " + ", ".join(REGULARIZERS)
+    if not isinstance(value, list) or not value or len(set(map(str, value))) != len(value):
+        raise _fail(key, value, allowed)
+    return tuple(_regularizer(f"{key}[{i}]", item) for i, item in enumerate(value))
+
+
 def _interpolation(key: str, value: Any) -> str:
     if value not in INTERPOLATIONS:
         raise _fail(key, value, "one of " + ", ".join(INTERPOLATIONS))
@@ -182,6 +197,7 @@ def _points(key: str, value: Any) -> tuple[tuple[int, float], ...]:
 
 CHECKERS = {
     "strength": _nonnegative, "strengths": _strengths, "regularizer": _regularizer,
+    "regularizers": _regularizers,
     "count": _count, "integer": _integer, "nonnegative": _nonnegative, "positive": _positive,
     "points": _points, "interpolation": _interpolation,
 }
@@ -213,6 +229,8 @@ def parse(raw: Any) -> Params:
     """Validate a parsed params.yaml document and build the typed parameters."""
     v = _check(SCHEMA, raw)
     data = Data(**v["data"])
+    if v["boundaries"]["resolution"] < 2:
+        raise _fail("boundaries.resolution", v["boundaries"]["resolution"], "at least 2")
     if data.n_train >= data.n_samples:
         raise _fail("data.n_train", data.n_train, f"a count below data.n_samples ({data.n_samples})")
     if data.n_samples < 2:
@@ -224,8 +242,9 @@ def parse(raw: Any) -> Params:
                     f"more epochs than the last schedule point ({last_point})")
     return Params(
         lam=v["lambda"], regularizer=v["regularizer"], data=data, model=Model(**v["model"]),
-        train=Train(**v["train"]), grid=Grid(v["grid"]["values"]),
+        train=Train(**v["train"]), grid=Grid(**v["grid"]),
         progressive=Progressive(smithing, Repeated(**v["progressive"]["repeated"])),
+        boundaries=Boundaries(**v["boundaries"]),
     )
 
 

@@ -56,19 +56,87 @@ def learning_curves(runs: Mapping[str, Mapping[str, np.ndarray]]):
     return fig
 
 
+def _by_kind(grid: Mapping[str, np.ndarray]):
+    """Each kind's rows of the grid table, sorted by lambda."""
+    for kind in dict.fromkeys(grid["kind"]):
+        rows = np.flatnonzero(grid["kind"] == kind)
+        yield kind, rows[np.argsort(grid["lambda"][rows])]
+
+
+KIND_COLORS = {"l1": "#2ca02c", "l2": "#d62728", "l1_l2": "#9467bd"}
+
+
 def lambda_curve(grid: Mapping[str, np.ndarray]):
-    """Accuracy against lambda on a log axis, test mean with a band of one standard deviation."""
-    fig, (ax,) = _figure()
-    order = np.argsort(grid["lambda"])
-    lam, test, std = (grid[key][order] for key in ("lambda", "test_acc", "test_acc_std"))
-    ax.fill_between(lam, test - std, test + std, color=COLORS["test"], alpha=0.15,
-                    label="test ± 1 std over seeds")
-    ax.plot(lam, grid["train_acc"][order], "o-", color=COLORS["train"], label="train")
-    ax.plot(lam, test, "o-", color=COLORS["test"], label="test")
+    """Test accuracy against lambda on a log axis, one curve per kind, with a band of one
+    standard deviation over seeds; train accuracy dashed."""
+    fig, (ax,) = _figure(width=7.0)
+    for kind, rows in _by_kind(grid):
+        lam, test, std = (grid[key][rows] for key in ("lambda", "test_acc", "test_acc_std"))
+        color = KIND_COLORS.get(kind)
+        ax.fill_between(lam, test - std, test + std, color=color, alpha=0.15)
+        ax.plot(lam, test, "o-", color=color, label=f"{kind}: test (± 1 std)")
+        ax.plot(lam, grid["train_acc"][rows], "--", color=color, alpha=0.6,
+                label=f"{kind}: train")
     ax.set_xscale("log")
-    ax.set(xlabel="lambda", ylabel="accuracy (mean over seeds)", title="Grid search over lambda")
+    ax.set(xlabel="lambda (hidden kernel)", ylabel="accuracy (mean over seeds)",
+           title="Grid search over lambda")
     ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8, ncol=2)
+    return fig
+
+
+def weight_norms(grid: Mapping[str, np.ndarray]):
+    """The norm of each weight group against lambda, one panel per kind: the penalty on the
+    hidden kernel shrinks it, and the output layer grows to compensate."""
+    from weightreg.models import GROUPS
+
+    kinds = list(_by_kind(grid))
+    fig, axes = _figure(len(kinds), width=4.6)
+    for ax, (kind, rows) in zip(axes, kinds):
+        for group in GROUPS:
+            ax.plot(grid["lambda"][rows], grid[f"{group}_norm"][rows], "o-",
+                    label=group.replace("_", " "))
+        ax.set(xscale="log", yscale="log", xlabel=f"lambda ({kind} on the hidden kernel)",
+               ylabel="L2 norm (mean over seeds)", title=f"Weight norms, {kind}")
+        ax.grid(alpha=0.3, which="both")
+    axes[0].legend(fontsize=8)
+    return fig
+
+
+def placement(table: Mapping[str, np.ndarray]):
+    """Test accuracy by where the penalty goes, with 95% intervals over seeds."""
+    fig, (ax,) = _figure(width=7.0)
+    names = list(table["placement"])
+    test = table["test_acc"]
+    errors = [test - table["test_acc_ci95_low"], table["test_acc_ci95_high"] - test]
+    ax.bar(range(len(names)), test, yerr=errors, capsize=4, color=COLORS["test"], alpha=0.75)
+    # Every row is paired with the same baseline, so test - diff is the baseline's accuracy.
+    baseline = float(test[0] - table["diff_vs_baseline"][0])
+    ax.axhline(baseline, color=COLORS["lambda"], linestyle="--", label="no penalty")
+    ax.set_xticks(range(len(names)), [name.replace("+", "\n+ ") for name in names])
+    ax.set(ylabel="test accuracy (mean, 95% CI)", title="Where to regularize",
+           ylim=(min(baseline, test.min()) - 0.05, 1.0))
     ax.legend()
+    return fig
+
+
+def boundaries(table: Mapping[str, np.ndarray], data: Mapping[str, np.ndarray]):
+    """Decision functions side by side, over the data (filled: train, hollow: test)."""
+    names = list(dict.fromkeys(table["model"]))
+    fig, axes = _figure(len(names), width=4.6)
+    for ax, name in zip(axes, names):
+        rows = table["model"] == name
+        side = int(round(np.sqrt(rows.sum())))
+        grid = {key: table[key][rows].reshape(side, side) for key in ("x1", "x2", "p")}
+        ax.contourf(grid["x1"], grid["x2"], grid["p"], levels=np.linspace(0, 1, 11),
+                    cmap="RdBu_r", alpha=0.7)
+        ax.contour(grid["x1"], grid["x2"], grid["p"], levels=[0.5], colors="k", linewidths=1)
+        for split, fill in (("train", True), ("test", False)):
+            points = data["split"] == split
+            colors = np.where(data["y"][points] == 1, "#b2182b", "#2166ac")
+            ax.scatter(data["x1"][points], data["x2"][points], s=18, edgecolors=colors,
+                       facecolors=colors if fill else "none")
+        ax.set(title=name, xlabel="x1", ylabel="x2")
     return fig
 
 

@@ -8,6 +8,7 @@ import numpy as np
 
 from weightreg import data, engine
 from weightreg.params import Params
+from weightreg import stats
 from weightreg.stats import mean_std
 
 
@@ -49,15 +50,51 @@ def train(params: Params, split: data.Split, members: list[engine.Member], label
     return result
 
 
-def summary(result: engine.Result, columns: slice | list[int] = slice(None)) -> dict:
-    """Final accuracies over the selected members (one per seed) and their weight norms."""
+def summary(result: engine.Result, columns: slice | list[int] = slice(None),
+            baseline: np.ndarray | None = None) -> dict:
+    """Final accuracies over the selected members (one per seed) and their weight norms.
+
+    With the baseline's per-seed test accuracies, it adds the paired difference against them.
+    """
+    test = result.final_test_acc[columns]
     train_mean, train_std = mean_std(result.final_train_acc[columns])
-    test_mean, test_std = mean_std(result.final_test_acc[columns])
+    described = stats.describe(test)
     norms = {f"{group}_norm": mean_std(values[columns])[0]
              for group, values in result.norms().items()}
-    return {"train_acc": train_mean, "train_acc_std": train_std, "test_acc": test_mean,
-            "test_acc_std": test_std, **norms,
-            "test_acc_per_seed": list(result.final_test_acc[columns])}
+    comparison = {} if baseline is None else {"vs_baseline": stats.paired(test, baseline)}
+    return {"train_acc": train_mean, "train_acc_std": train_std, "test_acc": described["mean"],
+            "test_acc_std": described["std"], "test_acc_ci95": described["ci95"],
+            **comparison, **norms, "test_acc_per_seed": list(test)}
+
+
+def table(rows: list[dict]) -> dict[str, list]:
+    """Summaries as plot-data columns: accuracies, 95% interval, paired difference to baseline."""
+    return {
+        **{key: [row[key] for row in rows] for key in ("train_acc", "test_acc", "test_acc_std")},
+        "test_acc_ci95_low": [row["test_acc_ci95"][0] for row in rows],
+        "test_acc_ci95_high": [row["test_acc_ci95"][1] for row in rows],
+        "diff_vs_baseline": [row["vs_baseline"]["diff"] for row in rows],
+        "p_value_vs_baseline": [row["vs_baseline"]["p_value"] for row in rows],
+    }
+
+
+def load_baseline(path: str | Path, seeds: int, rows: int) -> np.ndarray:
+    """The baseline stage's per-seed test accuracies, to pair other configurations with.
+
+    Metrics keep 6 significant digits; snapping to whole rows of the `rows` test rows restores
+    the exact fractions the engine computed.
+    """
+    import json
+
+    try:
+        per_seed = json.loads(Path(path).read_text())["test_acc_per_seed"]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ValueError(f"{path}: cannot read test_acc_per_seed ({error}); "
+                         "rerun the baseline stage (`dvc repro baseline`)") from None
+    if len(per_seed) != seeds:
+        raise ValueError(f"{path}: has {len(per_seed)} seeds, train.seeds = {seeds}; "
+                         "rerun the baseline stage (`dvc repro baseline`)")
+    return np.rint(np.array(per_seed, np.float64) * rows) / rows
 
 
 def curves(result: engine.Result, columns: slice | list[int] = slice(None),

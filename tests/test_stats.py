@@ -1,0 +1,45 @@
+"""Statistics against SciPy and hand checks."""
+
+import numpy as np
+import pytest
+from scipy import stats as scipy_stats
+
+from weightreg import stats
+
+
+def test_t_interval_matches_scipy():
+    values = [0.9, 0.93, 0.91, 0.94, 0.92]
+    low, high = stats.t_interval(values)
+    expected = scipy_stats.t.interval(0.95, 4, loc=np.mean(values), scale=scipy_stats.sem(values))
+    np.testing.assert_allclose((low, high), expected)
+
+
+def test_interval_of_identical_values_is_a_point():
+    assert stats.t_interval([0.5, 0.5, 0.5]) == (0.5, 0.5)
+    assert stats.describe([0.7]) == {"mean": 0.7, "std": 0.0, "ci95": [0.7, 0.7]}
+
+
+def test_sign_flip_by_hand():
+    # Ten seeds, each better by the same amount: only "all plus" and "all minus" are as
+    # extreme as observed, out of 2^10 sign assignments.
+    assert stats.sign_flip_p([0.0286] * 10) == pytest.approx(2 / 1024)
+    assert stats.sign_flip_p([0.0] * 10) == 1.0
+    # Three seeds, differences 1, 2, 3: |mean| >= 2 for (+++) and (---) only: 2 of 8.
+    assert stats.sign_flip_p([1.0, 2.0, 3.0]) == pytest.approx(2 / 8)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_sign_flip_matches_scipy_permutation_test(seed):
+    rng = np.random.default_rng(seed)
+    a, b = rng.normal(size=9), rng.normal(size=9) + 0.5
+    expected = scipy_stats.permutation_test(
+        (a, b), lambda x, y: np.mean(x - y), permutation_type="samples",
+        alternative="two-sided", n_resamples=np.inf).pvalue
+    assert stats.paired(a, b)["p_value"] == pytest.approx(expected)
+
+
+def test_paired_difference_and_interval():
+    result = stats.paired([3.0, 4.0, 5.0], [1.0, 1.0, 1.0])
+    assert result["diff"] == pytest.approx(3.0)
+    np.testing.assert_allclose(result["ci95"], scipy_stats.t.interval(
+        0.95, 2, loc=3.0, scale=scipy_stats.sem([2.0, 3.0, 4.0])))
