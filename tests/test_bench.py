@@ -66,15 +66,15 @@ def test_sklearn_alpha_scales_with_the_batch_rows():
 def test_flop_count_of_a_small_configuration():
     # 2 inputs, 4 hidden units, 3 training rows in batches of 2 (two batches, 4 padded rows),
     # 2 test rows. Per row: forward 2*2*4 + 2*4 + 2*4 = 32; backward 8 + 8 + 4 + 4 + 16 = 40.
-    # Parameters: 2*4 + 4 + 4 + 1 = 17; each update costs 12 (Adam) + 4 (penalty) + 6 (its
-    # gradient) = 22 per parameter.
-    train = 2 * (2 * (32 + 40) + 17 * 22)  # 2 * (144 + 374) = 1036
+    # Parameters: 2*4 + 4 + 4 + 1 = 17; each update costs 15 (decay and Adam) + 4 (penalty)
+    # + 6 (its gradient) = 25 per parameter.
+    train = 2 * (2 * (32 + 40) + 17 * 25)  # 2 * (144 + 425) = 1138
     test = 2 * 32 + 17 * 4  # 64 + 68 = 132
     assert engine_flops_per_member_epoch(n_train=3, n_test=2, hidden_units=4, batch_size=2,
-                                         inputs=2) == train + test == 1168
+                                         inputs=2) == train + test == 1270
 
 
 def test_flop_count_of_the_tutorial_configuration():
-    # The tutorial's configuration: 32 padded training rows at 9000, 70 test rows at 4000, and
-    # 2001 parameters at 22 per update plus 4 for the test penalty.
-    assert engine_flops_per_member_epoch(30, 70, 500, 32) == 32 * 9000 + 70 * 4000 + 2001 * 26
+    # The tutorial's configuration: one batch of the 30 training rows at 9000, 70 test rows at
+    # 4000, and 2001 parameters at 25 per update plus 4 for the test penalty.
+    assert engine_flops_per_member_epoch(30, 70, 500, 32) == 30 * 9000 + 70 * 4000 + 2001 * 29

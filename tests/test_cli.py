@@ -25,6 +25,8 @@ def edit(key: str, value) -> str:
     return yaml.safe_dump(raw)
 
 
+BASELINE = (ROOT / "metrics/baseline.json").read_text()
+
 # (what is wrong, params.yaml text, data file text or None for a missing file, message parts)
 CASES = [
     ("malformed yaml", "lambda: [1e-3\n", "good", ["params.yaml", "not valid YAML"]),
@@ -40,13 +42,17 @@ CASES = [
     ("corrupt data", GOOD, "x1,x2,y,split\n0.1,zz,1,train\n", ["moons.csv", "dvc repro data"]),
     ("data without test rows", GOOD, "x1,x2,y,split\n0.1,0.2,1,train\n",
      ["moons.csv", "both train and test rows"]),
+    ("corrupt baseline", GOOD, "good", ["baseline.json", "dvc repro baseline"], "{oops"),
+    ("baseline of other seeds", GOOD, "good", ["baseline.json", "train.seeds = 10"],
+     '{"test_acc_per_seed": [0.9, 0.9]}'),
 ]
+CASES = [case if len(case) == 5 else (*case, BASELINE) for case in CASES]
 
 
-@pytest.mark.parametrize("case, params_text, data_text, message", CASES,
+@pytest.mark.parametrize("case, params_text, data_text, message, baseline_text", CASES,
                          ids=[case[0] for case in CASES])
 def test_bad_input_fails_clearly_and_keeps_outputs(tmp_path, capsys, case, params_text,
-                                                   data_text, message):
+                                                   data_text, message, baseline_text):
     (tmp_path / "params.yaml").write_text(params_text)
     data = tmp_path / "moons.csv"
     if data_text == "good":
@@ -56,8 +62,11 @@ def test_bad_input_fails_clearly_and_keeps_outputs(tmp_path, capsys, case, param
     outputs = {name: tmp_path / name for name in ("metrics.json", "curves.csv", "model.keras")}
     for name, path in outputs.items():
         path.write_text(f"earlier {name}")
+    baseline = tmp_path / "baseline.json"
+    baseline.write_text(baseline_text)
     status = cli.main(["regularized", "--params", str(tmp_path / "params.yaml"),
-                       "--data", str(data), "--metrics", str(outputs["metrics.json"]),
+                       "--data", str(data), "--baseline", str(baseline),
+                       "--metrics", str(outputs["metrics.json"]),
                        "--curves", str(outputs["curves.csv"]),
                        "--model", str(outputs["model.keras"])])
     error = capsys.readouterr().err
@@ -68,7 +77,7 @@ def test_bad_input_fails_clearly_and_keeps_outputs(tmp_path, capsys, case, param
     for name, path in outputs.items():
         assert path.read_text() == f"earlier {name}"
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        ["params.yaml", *outputs] + (["moons.csv"] if data.exists() else []))
+        ["params.yaml", "baseline.json", *outputs] + (["moons.csv"] if data.exists() else []))
 
 
 def test_plots_stage_names_a_missing_input(tmp_path, capsys):

@@ -19,13 +19,17 @@ TINY = {
     "data": {"n_samples": 100, "noise": 0.2, "random_state": 1, "n_train": 30},
     "model": {"hidden_units": 16},
     "train": {"epochs": 30, "batch_size": 32, "learning_rate": 1.0e-2, "seeds": 2},
-    "grid": {"kinds": ["l1", "l2"], "values": [1.0e-2, 1.0e-4]},
+    "grid": {"kinds": ["l1", "l2"], "values": [1.0e-2, 1.0e-4], "refine": 2},
+    "layerwise": {"hidden": [0.0, 1.0e-3], "output": [0.0, 1.0e-2]},
+    "decoupled": {"values": [1.0, 1.0e-2]},
     "progressive": {
         "smithing": {"points": [[0, 0.0], [10, 1.0e-4], [20, 1.0e-3]],
                      "interpolation": "step", "epochs": 25},
         "repeated": {"levels": [1.0e-4, 1.0e-2], "epochs_per_level": 5},
     },
     "boundaries": {"resolution": 5},
+    "sequence": {"n_train": 20, "n_test": 40, "length": 10, "units": 4, "epochs": 3, "seeds": 2,
+                 "strength": 1.0e-3},
 }
 
 
@@ -59,14 +63,16 @@ def project(tmp_path_factory):
     return path
 
 
-FIGURES = ("data", "learning_curves", "lambda_curve", "weight_norms", "progressive",
-           "placement", "boundaries")
+FIGURES = ("data", "learning_curves", "lambda_curve", "weight_norms", "layerwise", "decoupled",
+           "progressive", "placement", "boundaries", "sequence")
 # What the pipeline computes: every metric and every plot data file (figures are drawn from them).
-RESULTS = ("data/moons.csv", "metrics/baseline.json", "metrics/regularized.json",
-           "metrics/grid.json", "metrics/placement.json", "metrics/progressive.json",
-           "plots/baseline.csv", "plots/regularized.csv", "plots/grid.csv",
-           "plots/placement.csv", "plots/boundaries.csv", "plots/progressive.csv",
-           "plots/repeated.csv", *(f"plots/figures/{name}.png" for name in FIGURES))
+STUDIES = ("baseline", "regularized", "grid", "refine", "layerwise", "decoupled", "placement",
+           "progressive", "sequence")
+RESULTS = ("data/moons.csv", *(f"metrics/{name}.json" for name in STUDIES),
+           "plots/baseline.csv", "plots/regularized.csv", "plots/grid.csv", "plots/refine.csv",
+           "plots/layerwise.csv", "plots/decoupled.csv", "plots/placement.csv",
+           "plots/boundaries.csv", "plots/progressive.csv", "plots/repeated.csv",
+           "plots/sequence.csv", *(f"plots/figures/{name}.png" for name in FIGURES))
 
 
 def test_repro_writes_every_output(project):
@@ -82,6 +88,15 @@ def test_repro_writes_every_output(project):
     placement = json.loads((project / "metrics/placement.json").read_text())
     assert placement["hidden_kernel"]["vs_hidden_kernel"] == {"diff": 0.0, "ci95": [0.0, 0.0],
                                                               "p_value": 1.0}
+    refine = json.loads((project / "metrics/refine.json").read_text())
+    assert refine["kind"] == best["best_kind"] and len(refine["decade"]) == 2
+    assert len((project / "plots/refine.csv").read_text().splitlines()) == 1 + 3
+    layerwise = (project / "plots/layerwise.csv").read_text().splitlines()
+    assert layerwise[0].startswith("hidden_lambda,output_lambda,") and len(layerwise) == 1 + 4
+    decoupled = json.loads((project / "metrics/decoupled.json").read_text())
+    assert set(decoupled) == {"l2 (coupled)", "decay (AdamW)"}
+    sequence = json.loads((project / "metrics/sequence.json").read_text())
+    assert set(sequence) == {"conv1d", "lstm"} and "l2_vs_none" in sequence["lstm"]
     boundaries = (project / "plots/boundaries.csv").read_text().splitlines()
     assert len(boundaries) == 1 + 3 * 5 * 5
     curves = (project / "plots/progressive.csv").read_text().splitlines()

@@ -49,9 +49,10 @@ MATMUL_SIZE = 2048
 INPUTS = 2  # two-moons points have two coordinates
 
 # Floating-point operations per parameter in one engine update, read off engine.py.
-# Adam: m += (g - m) * (1 - beta_1) is 3; v += (g^2 - v) * (1 - beta_2) is 4;
+# AdamW's decoupled decay w -= w * decay * learning_rate is 3 (computed for every member, zero
+# or not); Adam: m += (g - m) * (1 - beta_1) is 3; v += (g^2 - v) * (1 - beta_2) is 4;
 # w -= (m * alpha) / (sqrt(v) + epsilon) is 5.
-ADAM_FLOPS_PER_PARAMETER = 12
+ADAM_FLOPS_PER_PARAMETER = 15
 # The penalty is computed for every weight group (its coefficients are runtime inputs, so XLA
 # cannot drop the zero ones): |w|, its sum, w^2 and its sum.
 PENALTY_FLOPS_PER_PARAMETER = 4
@@ -99,8 +100,9 @@ def engine_flops_per_member_epoch(n_train: int, n_test: int, hidden_units: int,
     per element. Per row, the forward pass is the hidden matmul (2*inputs*H), the hidden bias
     and relu (2*H) and the output matmul (2*H); the backward pass is the output kernel's
     gradient (2*H), the hidden activations' gradient (2*H), the relu mask (H), the hidden bias'
-    gradient (H) and the hidden kernel's gradient (2*inputs*H). The engine pads the training
-    rows to whole batches and computes the padded rows too, so they count. Each batch then
+    gradient (H) and the hidden kernel's gradient (2*inputs*H). A batch holds
+    min(batch_size, n_train) rows; with several batches the engine pads the last one to a
+    whole batch and computes the padded rows too, so they count. Each batch then
     updates every parameter (penalty, its gradient and Adam), and each epoch ends with a forward
     pass and the penalty on the test rows. A few scalar operations per row (the loss, its
     derivative, the accuracy, the output bias) are left out: well under 1% of the total.
@@ -112,7 +114,8 @@ def engine_flops_per_member_epoch(n_train: int, n_test: int, hidden_units: int,
     n_batches = -(-n_train // batch_size)
     update = parameters * (ADAM_FLOPS_PER_PARAMETER + PENALTY_FLOPS_PER_PARAMETER
                            + PENALTY_GRADIENT_FLOPS_PER_PARAMETER)
-    train = n_batches * (batch_size * (forward_per_row + backward_per_row) + update)
+    batch_rows = min(batch_size, n_train)
+    train = n_batches * (batch_rows * (forward_per_row + backward_per_row) + update)
     test = n_test * forward_per_row + parameters * PENALTY_FLOPS_PER_PARAMETER
     return train + test
 

@@ -17,12 +17,17 @@ STAGES = {
     "baseline": ("data", "metrics", "curves"),
     "regularized": ("data", "baseline", "metrics", "curves", "model"),
     "grid": ("data", "baseline", "metrics", "table"),
+    "refine": ("data", "baseline", "grid", "coarse", "metrics", "table"),
+    "layerwise": ("data", "baseline", "metrics", "table"),
+    "decoupled": ("data", "baseline", "metrics", "table"),
     "placement": ("data", "baseline", "metrics", "table"),
     "boundaries": ("data", "grid", "table"),
     "progressive": ("data", "metrics", "curves", "levels"),
-    "plots": ("data", "baseline", "regularized", "grid", "progressive", "levels", "placement",
-              "boundaries", "data_png", "curves_png", "grid_png", "norms_png",
-              "progressive_png", "placement_png", "boundaries_png"),
+    "sequence": ("metrics", "table"),
+    "plots": ("data", "baseline", "regularized", "grid", "refine", "layerwise", "decoupled",
+              "progressive", "levels", "placement", "boundaries", "sequence", "data_png",
+              "curves_png", "grid_png", "norms_png", "layerwise_png", "decoupled_png",
+              "progressive_png", "placement_png", "boundaries_png", "sequence_png"),
 }
 USES_PARAMS = {name for name in STAGES if name != "plots"}
 

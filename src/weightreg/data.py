@@ -53,3 +53,18 @@ def from_csv(text: str, source: str = "data") -> Split:
     if train.all() or not train.any():
         raise ValueError(f"{source}: needs both train and test rows")
     return Split(x[train], y[train], x[~train], y[~train])
+
+
+def sequences(rows: int, length: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A contrived sequence task for the Conv1D and LSTM examples: Gaussian noise with one bump
+    of width 5 at a random place, upward for class 1 and downward for class 0.
+
+    Returns x [rows, length, 1] and y [rows] as float32.
+    """
+    rng = np.random.default_rng(seed)
+    bump = np.array([0.5, 1.0, 1.5, 1.0, 0.5])
+    x = rng.normal(size=(rows, length, 1))
+    y = rng.integers(0, 2, size=rows)
+    for row, start in enumerate(rng.integers(0, length - len(bump) + 1, size=rows)):
+        x[row, start:start + len(bump), 0] += bump if y[row] else -bump
+    return x.astype(np.float32), y.astype(np.float32)

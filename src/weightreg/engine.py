@@ -37,14 +37,17 @@ CHUNK_EPOCHS = 500  # Epochs per compiled call: progress is reported between cal
 class Member:
     """One model of the population.
 
-    `strengths` holds the penalty strength of each weight group in `GROUPS` order; `schedule`
-    multiplies all of them epoch by epoch (None means 1 throughout).
+    `strengths` holds the penalty strength of each weight group in `GROUPS` order (a term of
+    the loss, as Keras' regularizers add it); `decay` holds decoupled weight decay per group
+    (as `keras.optimizers.AdamW` applies it: w -= w * decay * learning_rate before each Adam
+    step, outside the loss). `schedule` multiplies both epoch by epoch (None: 1 throughout).
     """
 
     seed: int
     kind: str = "l2"
     strengths: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
     schedule: np.ndarray | None = field(default=None, compare=False, repr=False)
+    decay: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
 
     @classmethod
     def hidden_kernel(cls, seed: int, kind: str, strength: float) -> Member:
@@ -71,10 +74,12 @@ class Result:
                 for group, w in zip(GROUPS, self.weights)}
 
 
-def penalty_coefficients(members: list[Member]) -> tuple[np.ndarray, np.ndarray]:
-    """The L1 and L2 coefficients per member and weight group, as Keras' regularizers use them."""
+def coefficients(members: list[Member]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The L1 and L2 penalty coefficients (as Keras' regularizers use them) and the decoupled
+    decay, per member and weight group: three [K, groups] arrays."""
     l1 = np.zeros((len(members), len(GROUPS)), np.float32)
     l2 = np.zeros_like(l1)
+    decay = np.array([member.decay for member in members], np.float32)
     for k, member in enumerate(members):
         if member.kind not in KINDS:
             raise ValueError(f"regularizer = {member.kind!r}; expected one of {', '.join(KINDS)}")
@@ -82,7 +87,7 @@ def penalty_coefficients(members: list[Member]) -> tuple[np.ndarray, np.ndarray]
             l1[k] = member.strengths
         if member.kind in ("l2", "l1_l2"):
             l2[k] = member.strengths
-    return l1, l2
+    return l1, l2, decay
 
 
 def penalty(weights, l1, l2):
@@ -161,7 +166,7 @@ def _build_program(n_train: int, batch_size: int, shuffle: bool):
 
     @tf.function(jit_compile=True, reduce_retracing=True)
     def run_chunk(weights, moments, velocities, step, first_epoch, n_epochs, scales,
-                  x_train, y_train, x_test, y_test, seeds, l1, l2, learning_rate):
+                  x_train, y_train, x_test, y_test, seeds, l1, l2, decay, learning_rate):
         members = tf.shape(seeds)[0]
         chunk = tf.shape(scales)[0]
 
@@ -176,12 +181,15 @@ def _build_program(n_train: int, batch_size: int, shuffle: bool):
             mask = tf.cast(tf.range(padded) < n_train, tf.float32)
             return order, mask
 
-        def adam(weights, moments, velocities, grads, step):
+        def adam(weights, moments, velocities, grads, step, decay_now):
             local_step = step + 1.0
             alpha = (learning_rate * tf.sqrt(1 - tf.pow(beta_2, local_step))
                      / (1 - tf.pow(beta_1, local_step)))
             new_w, new_m, new_v = [], [], []
-            for w, m, v, g in zip(weights, moments, velocities, grads):
+            for group, (w, m, v, g) in enumerate(zip(weights, moments, velocities, grads)):
+                # AdamW's decoupled decay first, on the weights the gradient was taken at.
+                wd = tf.reshape(decay_now[:, group], [-1] + [1] * (w.shape.rank - 1))
+                w = w - w * wd * learning_rate
                 m = m + (g - m) * (1 - beta_1)
                 v = v + (tf.square(g) - v) * (1 - beta_2)
                 new_w.append(w - (m * alpha) / (tf.sqrt(v) + epsilon))
@@ -210,7 +218,7 @@ def _build_program(n_train: int, batch_size: int, shuffle: bool):
                 hits = tf.reduce_sum(correct(logits, y) * real, axis=1)
                 sums = [sums[0] + hits, sums[1] + bce * count, sums[2] + total * count]
                 weights, moments, velocities, step = adam(weights, moments, velocities,
-                                                          grads, step)
+                                                          grads, step, scale[:, None] * decay)
             test_logits = forward(weights, x_test)
             test_bce = tf.reduce_mean(data_loss(test_logits, y_test), axis=1)
             row = tf.stack([
@@ -273,7 +281,7 @@ def train(split: Split, members: list[Member], *, hidden_units: int, epochs: int
         raise ValueError("train() needs at least one member")
     started = time.perf_counter()
     k = len(members)
-    l1, l2 = penalty_coefficients(members)
+    l1, l2, decay = coefficients(members)
     scales = np.ones((k, epochs), np.float32)  # each member's multiplier of its strengths
     for j, member in enumerate(members):
         if member.schedule is not None:
@@ -292,7 +300,7 @@ def train(split: Split, members: list[Member], *, hidden_units: int, epochs: int
     if progress is None:
         progress = sys.stderr.isatty() and not os.environ.get("WEIGHTREG_QUIET")
     progress_line = _Progress(label, k, groups, epochs, size) if progress else None
-    per_member = (scales, l1, l2, seeds, *initial)  # each with members on the first axis
+    per_member = (scales, l1, l2, decay, seeds, *initial)  # members on the first axis
     runs = [_train_group(split, [a[padded[g * size:(g + 1) * size]] for a in per_member],
                          epochs, batch_size, shuffle, learning_rate,
                          progress_line and progress_line.for_group(g))
@@ -323,7 +331,7 @@ def _train_group(split, arrays, epochs, batch_size, shuffle, learning_rate, repo
     """One compiled population: history [epochs, records, K], final train accuracy, weights."""
     import tensorflow as tf
 
-    scales, l1, l2, seeds, *initial = arrays
+    scales, l1, l2, decay, seeds, *initial = arrays
     scales = scales.T  # [epochs, K], sliced per chunk below
     k = len(seeds)
     weights = tuple(tf.constant(w, tf.float32) for w in initial)
@@ -335,6 +343,7 @@ def _train_group(split, arrays, epochs, batch_size, shuffle, learning_rate, repo
         x_train=tf.constant(split.x_train), y_train=tf.constant(split.y_train),
         x_test=tf.constant(split.x_test), y_test=tf.constant(split.y_test),
         seeds=tf.constant(seeds), l1=tf.constant(l1), l2=tf.constant(l2),
+        decay=tf.constant(decay),
         learning_rate=tf.constant(learning_rate, tf.float32))
     chunk = min(CHUNK_EPOCHS, epochs)
     pieces = []

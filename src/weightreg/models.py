@@ -27,11 +27,16 @@ def regularizer(kind: str, strength: float):
 
 
 def mlp(hidden_units: int, kind: str = "l2", strengths: dict[str, float] | None = None,
-        learning_rate: float = 1e-3):
-    """The tutorial's MLP: Dense(hidden, relu), Dense(1, sigmoid), Adam, binary cross-entropy."""
+        learning_rate: float = 1e-3, decay: dict[str, float] | None = None):
+    """The tutorial's MLP: Dense(hidden, relu), Dense(1, sigmoid), Adam, binary cross-entropy.
+
+    `decay` (one value for some weight groups) switches to AdamW with that weight decay on
+    those groups only: the Keras reference for the engine's decoupled decay.
+    """
     import keras
 
     strengths = strengths or {}
+    decay = {group: value for group, value in (decay or {}).items() if value}
     reg = {group: regularizer(kind, strengths.get(group, 0.0)) for group in GROUPS}
     model = keras.Sequential([
         keras.Input((2,)),
@@ -41,9 +46,17 @@ def mlp(hidden_units: int, kind: str = "l2", strengths: dict[str, float] | None 
         keras.layers.Dense(1, activation="sigmoid", kernel_regularizer=reg["output_kernel"],
                            bias_regularizer=reg["output_bias"]),
     ])
-    model.compile(loss="binary_crossentropy",
-                  optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
-                  metrics=["accuracy"])
+    if decay:
+        if len(set(decay.values())) != 1:
+            raise ValueError(f"decay = {decay}; AdamW takes one weight decay for all groups")
+        optimizer = keras.optimizers.AdamW(learning_rate=learning_rate,
+                                           weight_decay=next(iter(decay.values())))
+        optimizer.exclude_from_weight_decay(var_list=[
+            variable for group, variable in zip(GROUPS, model.trainable_variables)
+            if group not in decay])
+    else:
+        optimizer = keras.optimizers.Adam(learning_rate=learning_rate)
+    model.compile(loss="binary_crossentropy", optimizer=optimizer, metrics=["accuracy"])
     return model
 
 
@@ -80,3 +93,25 @@ def keras_bytes(weights: tuple[np.ndarray, ...], kind: str, strengths: dict[str,
         path = Path(folder) / "model.keras"
         model.save(path)
         return path.read_bytes()
+
+
+def sequence_model(architecture: str, length: int, units: int, strength: float):
+    """A small Conv1D or LSTM classifier with l2(strength) on every weight the layer offers:
+    kernel and bias (Conv1D), kernel, recurrent kernel and bias (LSTM). Strength 0: none."""
+    import keras
+
+    reg = {name: regularizer("l2", strength)
+           for name in ("kernel_regularizer", "bias_regularizer")}
+    if architecture == "conv1d":
+        layers = [keras.layers.Conv1D(units, 5, activation="relu", **reg),
+                  keras.layers.GlobalMaxPooling1D()]
+    elif architecture == "lstm":
+        layers = [keras.layers.LSTM(units, recurrent_regularizer=regularizer("l2", strength),
+                                    **reg)]
+    else:
+        raise ValueError(f"architecture = {architecture!r}; expected conv1d or lstm")
+    model = keras.Sequential([keras.Input((length, 1)), *layers,
+                              keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(loss="binary_crossentropy", optimizer=keras.optimizers.Adam(1e-3),
+                  metrics=["accuracy"])
+    return model

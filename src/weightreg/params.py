@@ -48,6 +48,31 @@ class Train:
 class Grid:
     kinds: tuple[str, ...]
     values: tuple[float, ...]
+    refine: int  # points per decade of the second, finer pass
+
+
+@dataclass(frozen=True)
+class Decoupled:
+    values: tuple[float, ...]  # strengths of both coupled l2 and AdamW's decay
+
+
+@dataclass(frozen=True)
+class Layerwise:
+    hidden: tuple[float, ...]  # strengths on the hidden kernel
+    output: tuple[float, ...]  # strengths on the output kernel
+
+
+@dataclass(frozen=True)
+class Sequence:
+    """The Conv1D and LSTM examples: a contrived sequence task and plain Keras `fit`."""
+
+    n_train: int
+    n_test: int
+    length: int
+    units: int
+    epochs: int
+    seeds: int
+    strength: float
 
 
 @dataclass(frozen=True)
@@ -86,8 +111,11 @@ class Params:
     model: Model
     train: Train
     grid: Grid
+    layerwise: Layerwise
+    decoupled: Decoupled
     progressive: Progressive
     boundaries: Boundaries
+    sequence: Sequence
 
 
 # The schema: every key the file must hold, and nothing else. Leaves name a checker below.
@@ -99,12 +127,16 @@ SCHEMA: dict[str, Any] = {
     "model": {"hidden_units": "count"},
     "train": {"epochs": "count", "batch_size": "count", "learning_rate": "positive",
               "seeds": "count"},
-    "grid": {"kinds": "regularizers", "values": "strengths"},
+    "grid": {"kinds": "regularizers", "values": "strengths", "refine": "count"},
+    "layerwise": {"hidden": "strengths", "output": "strengths"},
+    "decoupled": {"values": "strengths"},
     "progressive": {
         "smithing": {"points": "points", "interpolation": "interpolation", "epochs": "count"},
         "repeated": {"levels": "strengths", "epochs_per_level": "count"},
     },
     "boundaries": {"resolution": "count"},
+    "sequence": {"n_train": "count", "n_test": "count", "length": "count", "units": "count",
+                 "epochs": "count", "seeds": "count", "strength": "strength"},
 }
 
 
@@ -229,6 +261,8 @@ def parse(raw: Any) -> Params:
     """Validate a parsed params.yaml document and build the typed parameters."""
     v = _check(SCHEMA, raw)
     data = Data(**v["data"])
+    if v["sequence"]["length"] < 5:  # the task's bump is 5 steps wide
+        raise _fail("sequence.length", v["sequence"]["length"], "at least 5")
     if v["boundaries"]["resolution"] < 2:
         raise _fail("boundaries.resolution", v["boundaries"]["resolution"], "at least 2")
     if data.n_train >= data.n_samples:
@@ -242,9 +276,10 @@ def parse(raw: Any) -> Params:
                     f"more epochs than the last schedule point ({last_point})")
     return Params(
         lam=v["lambda"], regularizer=v["regularizer"], data=data, model=Model(**v["model"]),
-        train=Train(**v["train"]), grid=Grid(**v["grid"]),
+        train=Train(**v["train"]), grid=Grid(**v["grid"]), layerwise=Layerwise(**v["layerwise"]),
+        decoupled=Decoupled(**v["decoupled"]),
         progressive=Progressive(smithing, Repeated(**v["progressive"]["repeated"])),
-        boundaries=Boundaries(**v["boundaries"]),
+        boundaries=Boundaries(**v["boundaries"]), sequence=Sequence(**v["sequence"]),
     )
 
 

@@ -63,13 +63,20 @@ def _by_kind(grid: Mapping[str, np.ndarray]):
         yield kind, rows[np.argsort(grid["lambda"][rows])]
 
 
-KIND_COLORS = {"l1": "#2ca02c", "l2": "#d62728", "l1_l2": "#9467bd"}
+KIND_COLORS = {"l1": "#2ca02c", "l2": "#d62728", "l1_l2": "#9467bd",
+               "l2 (coupled)": "#d62728", "decay (AdamW)": "#ff7f0e"}
 
 
-def lambda_curve(grid: Mapping[str, np.ndarray]):
+def lambda_curve(grid: Mapping[str, np.ndarray], refined: Mapping[str, np.ndarray] | None = None,
+                 title: str = "Grid search over lambda", xlabel: str = "lambda (hidden kernel)"):
     """Test accuracy against lambda on a log axis, one curve per kind, with a band of one
-    standard deviation over seeds; train accuracy dashed."""
+    standard deviation over seeds; train accuracy dashed; a finer second pass in black."""
     fig, (ax,) = _figure(width=7.0)
+    if refined is not None:
+        order = np.argsort(refined["lambda"])
+        ax.errorbar(refined["lambda"][order], refined["test_acc"][order],
+                    yerr=refined["test_acc_std"][order], fmt="k.-", capsize=2, linewidth=0.8,
+                    label=f"{refined['kind'][0]}: finer grid (± 1 std)", zorder=3)
     for kind, rows in _by_kind(grid):
         lam, test, std = (grid[key][rows] for key in ("lambda", "test_acc", "test_acc_std"))
         color = KIND_COLORS.get(kind)
@@ -78,8 +85,7 @@ def lambda_curve(grid: Mapping[str, np.ndarray]):
         ax.plot(lam, grid["train_acc"][rows], "--", color=color, alpha=0.6,
                 label=f"{kind}: train")
     ax.set_xscale("log")
-    ax.set(xlabel="lambda (hidden kernel)", ylabel="accuracy (mean over seeds)",
-           title="Grid search over lambda")
+    ax.set(xlabel=xlabel, ylabel="accuracy (mean over seeds)", title=title)
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8, ncol=2)
     return fig
@@ -117,6 +123,38 @@ def placement(table: Mapping[str, np.ndarray]):
     ax.set(ylabel="test accuracy (mean, 95% CI)", title="Where to regularize",
            ylim=(min(baseline, test.min()) - 0.05, 1.0))
     ax.legend()
+    return fig
+
+
+def layerwise(table: Mapping[str, np.ndarray]):
+    """Test accuracy for every pair of strengths on the hidden and the output kernel."""
+    hidden, output = (sorted(set(table[key])) for key in ("hidden_lambda", "output_lambda"))
+    accuracy = np.full((len(output), len(hidden)), np.nan)
+    for h, o, test in zip(table["hidden_lambda"], table["output_lambda"], table["test_acc"]):
+        accuracy[output.index(o), hidden.index(h)] = test
+    fig, (ax,) = _figure(width=6.5)
+    image = ax.imshow(accuracy, origin="lower", cmap="viridis")
+    for (row, column), value in np.ndenumerate(accuracy):
+        ax.text(column, row, f"{value:.3f}", ha="center", va="center", fontsize=8,
+                color="white" if value < np.nanmean(accuracy) else "black")
+    ax.set_xticks(range(len(hidden)), [f"{value:g}" for value in hidden])
+    ax.set_yticks(range(len(output)), [f"{value:g}" for value in output])
+    ax.set(xlabel="lambda on the hidden kernel", ylabel="lambda on the output kernel",
+           title="Test accuracy (mean over seeds) by layer-wise strength")
+    fig.colorbar(image, ax=ax)
+    return fig
+
+
+def sequence(table: Mapping[str, np.ndarray]):
+    """Conv1D and LSTM test accuracy without and with l2 on every weight (mean ± std)."""
+    fig, (ax,) = _figure(width=6.0)
+    names = list(table["model"])
+    colors = [COLORS["test"] if name.endswith("l2") else COLORS["lambda"] for name in names]
+    ax.bar(range(len(names)), table["test_acc"], yerr=table["test_acc_std"], capsize=4,
+           color=colors, alpha=0.8)
+    ax.set_xticks(range(len(names)), names)
+    ax.set(ylabel="test accuracy (mean ± std over seeds)", ylim=(0.5, 1.0),
+           title="Regularizers on Conv1D and LSTM layers")
     return fig
 
 
