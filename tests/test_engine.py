@@ -169,3 +169,21 @@ def test_initial_weights_are_those_of_the_keras_model(seed):
     built = models.mlp(HIDDEN).get_weights()
     for ours, theirs in zip(models.initial_weights(seed, HIDDEN), built, strict=True):
         np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("architecture", ["conv1d", "lstm"])
+def test_full_batch_loop_takes_fits_steps(architecture):
+    import keras
+
+    x, y = data.sequences(12, 8, seed=0)
+    trained = []
+    for loop in (False, True):
+        keras.utils.set_random_seed(3)
+        model = models.sequence_model(architecture, 8, 4, 1e-2)
+        if loop:
+            models.fit_full_batch(model, x, y, epochs=15)
+        else:
+            model.fit(x, y, epochs=15, batch_size=len(x), shuffle=False, verbose=0)
+        trained.append(model.get_weights())
+    for ours, theirs in zip(*trained, strict=True):
+        np.testing.assert_allclose(ours, theirs, atol=1e-6)

@@ -29,7 +29,7 @@ TINY = {
     },
     "boundaries": {"resolution": 5},
     "sequence": {"n_train": 20, "n_test": 40, "length": 10, "units": 4, "epochs": 3, "seeds": 2,
-                 "strength": 1.0e-3},
+                 "strengths": [1.0e-3]},
 }
 
 
@@ -96,7 +96,7 @@ def test_repro_writes_every_output(project):
     decoupled = json.loads((project / "metrics/decoupled.json").read_text())
     assert set(decoupled) == {"l2 (coupled)", "decay (AdamW)"}
     sequence = json.loads((project / "metrics/sequence.json").read_text())
-    assert set(sequence) == {"conv1d", "lstm"} and "l2_vs_none" in sequence["lstm"]
+    assert set(sequence) == {"conv1d", "lstm"} and "vs_none" in sequence["lstm"]["l2(0.001)"]
     boundaries = (project / "plots/boundaries.csv").read_text().splitlines()
     assert len(boundaries) == 1 + 3 * 5 * 5
     curves = (project / "plots/progressive.csv").read_text().splitlines()

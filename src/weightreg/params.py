@@ -72,7 +72,7 @@ class Sequence:
     units: int
     epochs: int
     seeds: int
-    strength: float
+    strengths: tuple[float, ...]
 
 
 @dataclass(frozen=True)
@@ -136,7 +136,7 @@ SCHEMA: dict[str, Any] = {
     },
     "boundaries": {"resolution": "count"},
     "sequence": {"n_train": "count", "n_test": "count", "length": "count", "units": "count",
-                 "epochs": "count", "seeds": "count", "strength": "strength"},
+                 "epochs": "count", "seeds": "count", "strengths": "strengths"},
 }
 
 
