@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from weightreg import io, stats
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
@@ -84,10 +86,16 @@ def test_repro_writes_every_output(project):
     assert grid[0].startswith("kind,lambda,train_acc,test_acc,test_acc_std")
     assert len(grid) == 1 + len(TINY["grid"]["kinds"]) * len(TINY["grid"]["values"])
     best = json.loads((project / "metrics/grid.json").read_text())
-    assert best["best_lambda"] in (1e-2, 1e-4) and set(best["by_kind"]) == {"l1", "l2"}
+    table = io.read_csv(project / "plots/grid.csv")
+    top = max(range(len(table["lambda"])),
+              key=lambda i: (table["test_acc"][i], table["lambda"][i]))
+    assert (best["best_kind"], best["best_lambda"]) == (table["kind"][top], table["lambda"][top])
+    assert set(best["by_kind"]) == {"l1", "l2"}
     placement = json.loads((project / "metrics/placement.json").read_text())
-    assert placement["hidden_kernel"]["vs_hidden_kernel"] == {"diff": 0.0, "ci95": [0.0, 0.0],
-                                                              "p_value": 1.0}
+    everything, tutorial = (placement[name]["test_acc_per_seed"]
+                            for name in ("everything", "hidden_kernel"))
+    assert placement["everything"]["vs_hidden_kernel"] == pytest.approx(
+        stats.paired(everything, tutorial))
     refine = json.loads((project / "metrics/refine.json").read_text())
     assert refine["kind"] == best["best_kind"] and len(refine["decade"]) == 2
     assert len((project / "plots/refine.csv").read_text().splitlines()) == 1 + 3

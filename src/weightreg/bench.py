@@ -8,9 +8,10 @@ with l2(1e-3) on the hidden kernel:
    for one epoch before the clock starts, so tracing is not timed, and each timed fit has a
    one-epoch fit subtracted, so the per-call set-up is not counted either.
 2. scikit-learn's `MLPClassifier` with the equivalent L2 strength (see `sklearn_alpha`).
-3. The engine at K = 1, 6, 60 and 600 members. The first call with a new shape traces and
-   compiles; later calls with the same shape reuse the compiled program, so the steady cost is
-   the median of later calls and the compile cost is the first call minus that median.
+3. The engine at K = 1, 6, 20, 60, 200 and 600 members (1, 6, 60 and 600 with --quick). The
+   first call with a new shape traces and compiles; later calls with the same shape reuse the
+   compiled program, so the steady cost is the median of later calls and the compile cost is
+   the first call minus that median.
 4. The machine's limit: dense float32 matmul throughput, against the engine's FLOP rate at K = 60
    (FLOPs counted by `engine_flops_per_member_epoch`).
 5. One 4000-epoch model with curves, compile included: engine versus Keras with validation.

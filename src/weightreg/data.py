@@ -19,14 +19,14 @@ class Split:
     y_test: np.ndarray
 
 
-def make(params: Data) -> Split:
+def make(settings: Data) -> Split:
     """`make_moons` as the tutorial calls it; the first `n_train` rows train, the rest test."""
     from sklearn.datasets import make_moons
 
-    x, y = make_moons(n_samples=params.n_samples, noise=params.noise,
-                      random_state=params.random_state)
+    x, y = make_moons(n_samples=settings.n_samples, noise=settings.noise,
+                      random_state=settings.random_state)
     x, y = x.astype(np.float32), y.astype(np.float32)
-    n = params.n_train
+    n = settings.n_train
     return Split(x[:n], y[:n], x[n:], y[n:])
 
 

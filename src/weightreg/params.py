@@ -267,8 +267,6 @@ def parse(raw: Any) -> Params:
         raise _fail("boundaries.resolution", v["boundaries"]["resolution"], "at least 2")
     if data.n_train >= data.n_samples:
         raise _fail("data.n_train", data.n_train, f"a count below data.n_samples ({data.n_samples})")
-    if data.n_samples < 2:
-        raise _fail("data.n_samples", data.n_samples, "at least 2 (one row per class)")
     smithing = Smithing(**v["progressive"]["smithing"])
     last_point = smithing.points[-1][0]
     if smithing.epochs <= last_point:

@@ -39,7 +39,9 @@ def data_scatter(data: Mapping[str, np.ndarray]):
             rows = (data["y"] == label) & (data["split"] == split)
             ax.scatter(data["x1"][rows], data["x2"][rows], s=36, facecolors=fill,
                        edgecolors=color, label=f"class {label}, {split}")
-    ax.set(xlabel="x1", ylabel="x2", title="Two moons: 30 training rows, 70 test rows")
+    rows = {split: int(np.sum(data["split"] == split)) for split in ("train", "test")}
+    ax.set(xlabel="x1", ylabel="x2",
+           title=f"Two moons: {rows['train']} training rows, {rows['test']} test rows")
     ax.legend(fontsize=8)
     return fig
 
@@ -149,10 +151,10 @@ def sequence(table: Mapping[str, np.ndarray]):
     """Conv1D and LSTM test accuracy without and with l2 on every weight (mean ± std)."""
     fig, (ax,) = _figure(width=6.0)
     names = list(table["model"])
-    colors = [COLORS["test"] if name.endswith("l2") else COLORS["lambda"] for name in names]
+    colors = [COLORS["lambda"] if name.endswith("none") else COLORS["test"] for name in names]
     ax.bar(range(len(names)), table["test_acc"], yerr=table["test_acc_std"], capsize=4,
            color=colors, alpha=0.8)
-    ax.set_xticks(range(len(names)), names)
+    ax.set_xticks(range(len(names)), [name.replace(" ", "\n") for name in names])
     ax.set(ylabel="test accuracy (mean ± std over seeds)", ylim=(0.5, 1.0),
            title="Regularizers on Conv1D and LSTM layers")
     return fig

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 
-from weightreg import data, engine
+from weightreg import data, engine, stats
 from weightreg.params import Params
-from weightreg import stats
 from weightreg.stats import mean_std
 
 
@@ -78,21 +78,39 @@ def table(rows: list[dict]) -> dict[str, list]:
     }
 
 
+def summaries(result: engine.Result, configurations: int, seeds: int,
+              baseline: np.ndarray) -> list[dict]:
+    """One summary per configuration, for members laid out configuration by configuration."""
+    return [summary(result, slice(i * seeds, (i + 1) * seeds), baseline)
+            for i in range(configurations)]
+
+
+def best(indexes, test_acc, strength) -> int:
+    """The index with the highest mean test accuracy; ties go to the stronger penalty (the
+    simpler model), so the order of the values in params.yaml does not matter."""
+    return max(indexes, key=lambda i: (test_acc[i], strength[i]))
+
+
+def read_json(path: str | Path, keys: tuple[str, ...], stage: str) -> list:
+    """The values of `keys` in another stage's JSON output, or an error naming that stage."""
+    try:
+        found = json.loads(Path(path).read_text())
+        return [found[key] for key in keys]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ValueError(f"{path}: cannot read {', '.join(keys)} ({error}); "
+                         f"rerun the {stage} stage (`dvc repro {stage}`)") from None
+
+
 def load_baseline(path: str | Path, seeds: int, rows: int) -> np.ndarray:
     """The baseline stage's per-seed test accuracies, to pair other configurations with.
 
     Metrics keep 6 significant digits; snapping to whole rows of the `rows` test rows restores
     the exact fractions the engine computed.
     """
-    import json
-
-    try:
-        per_seed = json.loads(Path(path).read_text())["test_acc_per_seed"]
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise ValueError(f"{path}: cannot read test_acc_per_seed ({error}); "
-                         "rerun the baseline stage (`dvc repro baseline`)") from None
-    if len(per_seed) != seeds:
-        raise ValueError(f"{path}: has {len(per_seed)} seeds, train.seeds = {seeds}; "
+    (per_seed,) = read_json(path, ("test_acc_per_seed",), "baseline")
+    if not isinstance(per_seed, list) or len(per_seed) != seeds:
+        count = len(per_seed) if isinstance(per_seed, list) else 0
+        raise ValueError(f"{path}: has {count} per-seed test accuracies, train.seeds = {seeds}; "
                          "rerun the baseline stage (`dvc repro baseline`)")
     return np.rint(np.array(per_seed, np.float64) * rows) / rows
 

@@ -2,9 +2,6 @@
 lambda and at its strongest, over a mesh around the data (as scikit-learn's "Varying
 regularization in Multi-layer Perceptron" example draws them)."""
 
-import json
-from pathlib import Path
-
 import numpy as np
 
 from weightreg import engine, io, study
@@ -15,12 +12,8 @@ MARGIN = 0.5  # how far the mesh reaches beyond the data, in input units
 
 def run(params: Params, data: str, grid: str, table: str) -> None:
     split = study.load_split(data)
-    try:
-        best = json.loads(Path(grid).read_text())
-        kind, best_lambda = best["best_kind"], float(best["best_lambda"])
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise ValueError(f"{grid}: cannot read best_kind and best_lambda ({error}); "
-                         "rerun the grid stage (`dvc repro grid`)") from None
+    kind, best_lambda = study.read_json(grid, ("best_kind", "best_lambda"), "grid")
+    best_lambda = float(best_lambda)
     strongest = max(params.grid.values)
     models = {"no penalty": 0.0, f"best: {kind}({best_lambda:g})": best_lambda,
               f"strongest: {kind}({strongest:g})": strongest}

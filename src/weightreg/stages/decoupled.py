@@ -19,12 +19,11 @@ def run(params: Params, data: str, baseline: str, metrics: str, table: str) -> N
     cells = [(method, value) for method in METHODS for value in params.decoupled.values]
     members = [METHODS[method](seed, value) for method, value in cells for seed in range(seeds)]
     result = study.train(params, split, members, "decoupled")
-    rows = [study.summary(result, slice(i * seeds, (i + 1) * seeds), control)
-            for i in range(len(cells))]
+    rows = study.summaries(result, len(cells), seeds, control)
 
     def best(method):
-        i = max((i for i, (m, _) in enumerate(cells) if m == method),
-                key=lambda i: (rows[i]["test_acc"], cells[i][1]))
+        i = study.best([i for i, (m, _) in enumerate(cells) if m == method],
+                       [row["test_acc"] for row in rows], [value for _, value in cells])
         return {"strength": cells[i][1], "test_acc": rows[i]["test_acc"],
                 "test_acc_std": rows[i]["test_acc_std"], "vs_baseline": rows[i]["vs_baseline"]}
 

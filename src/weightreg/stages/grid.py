@@ -13,16 +13,14 @@ def run(params: Params, data: str, baseline: str, metrics: str, table: str) -> N
     members = [member for kind, value in cells
                for member in study.hidden_kernel_members(params, kind, value)]
     result = study.train(params, split, members, "grid")
-    rows = [study.summary(result, slice(i * seeds, (i + 1) * seeds), control)
-            for i in range(len(cells))]
+    rows = study.summaries(result, len(cells), seeds, control)
     io.write({metrics: io.to_json(best(cells, rows)), table: io.to_csv(columns(cells, rows))})
 
 
 def best(cells, rows) -> dict:
-    """The best lambda of each kind and overall: the highest mean test accuracy, ties going to
-    the stronger penalty (the simpler model), whatever the order of grid.values."""
+    """The best lambda of each kind and overall."""
     def pick(indexes):
-        i = max(indexes, key=lambda i: (rows[i]["test_acc"], cells[i][1]))
+        i = study.best(indexes, [row["test_acc"] for row in rows], [v for _, v in cells])
         return {"kind": cells[i][0], "lambda": cells[i][1], "test_acc": rows[i]["test_acc"],
                 "test_acc_std": rows[i]["test_acc_std"],
                 "vs_baseline": rows[i]["vs_baseline"]}

@@ -1,8 +1,6 @@
 """Stage `layerwise`: stronger decay on the first layer or the last? Every pair of strengths
 from `layerwise.hidden` (hidden kernel) and `layerwise.output` (output kernel), one engine call."""
 
-import numpy as np
-
 from weightreg import engine, io, study
 from weightreg.params import Params
 
@@ -16,10 +14,10 @@ def run(params: Params, data: str, baseline: str, metrics: str, table: str) -> N
     members = [engine.Member(seed, params.regularizer, (hidden, 0.0, output, 0.0))
                for hidden, output in cells for seed in range(seeds)]
     result = study.train(params, split, members, "layerwise")
-    rows = [study.summary(result, slice(i * seeds, (i + 1) * seeds), control)
-            for i in range(len(cells))]
-    test = np.array([row["test_acc"] for row in rows])
-    best = max(range(len(cells)), key=lambda i: (test[i], sum(cells[i])))
+    rows = study.summaries(result, len(cells), seeds, control)
+    # Ties go to the stronger total penalty.
+    best = study.best(range(len(cells)), [row["test_acc"] for row in rows],
+                      [sum(cell) for cell in cells])
     io.write({
         metrics: io.to_json({
             "best_hidden_lambda": cells[best][0], "best_output_lambda": cells[best][1],

@@ -20,8 +20,7 @@ def run(params: Params, data: str, baseline: str, metrics: str, table: str) -> N
     members = [engine.Member(seed, params.regularizer, tuple(params.lam * on for on in where))
                for where in PLACEMENTS.values() for seed in range(seeds)]
     result = study.train(params, split, members, "placement")
-    rows = {name: study.summary(result, slice(i * seeds, (i + 1) * seeds), control)
-            for i, name in enumerate(PLACEMENTS)}
+    rows = dict(zip(PLACEMENTS, study.summaries(result, len(PLACEMENTS), seeds, control)))
     tutorial = rows["hidden_kernel"]["test_acc_per_seed"]
     for row in rows.values():  # paired with the tutorial's placement, seed by seed
         row["vs_hidden_kernel"] = stats.paired(row["test_acc_per_seed"], tutorial)

@@ -1,9 +1,6 @@
 """Stage `refine`: a finer grid, `grid.refine` points per decade, inside the best decade of the
 coarse grid for its best kind: between the best lambda and its better neighbour."""
 
-import json
-from pathlib import Path
-
 import numpy as np
 
 from weightreg import io, stats, study
@@ -15,11 +12,7 @@ def run(params: Params, data: str, baseline: str, grid: str, coarse: str, metric
     split = study.load_split(data)
     seeds = params.train.seeds
     control = study.load_baseline(baseline, seeds, len(split.y_test))
-    try:
-        kind = json.loads(Path(grid).read_text())["best_kind"]
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise ValueError(f"{grid}: cannot read best_kind ({error}); "
-                         "rerun the grid stage (`dvc repro grid`)") from None
+    (kind,) = study.read_json(grid, ("best_kind",), "grid")
     rows = io.read_csv(coarse)
     mine = rows["kind"] == kind
     coarse_best, neighbour = best_and_neighbour(rows["lambda"][mine], rows["test_acc"][mine])
@@ -29,9 +22,8 @@ def run(params: Params, data: str, baseline: str, grid: str, coarse: str, metric
     values = spacing(low, high, params.grid.refine + 1)
     members = [m for value in values for m in study.hidden_kernel_members(params, kind, value)]
     result = study.train(params, split, members, "refine")
-    summaries = [study.summary(result, slice(i * seeds, (i + 1) * seeds), control)
-                 for i in range(len(values))]
-    best = max(range(len(values)), key=lambda i: (summaries[i]["test_acc"], values[i]))
+    summaries = study.summaries(result, len(values), seeds, control)
+    best = study.best(range(len(values)), [row["test_acc"] for row in summaries], values)
     # The decade's ends are coarse-grid values, so the coarse best is trained here too.
     coarse = 0 if coarse_best == low else len(values) - 1
     io.write({
@@ -53,9 +45,9 @@ def best_and_neighbour(values: np.ndarray, test_acc: np.ndarray) -> tuple[float,
     with a single value, that value and a tenth of it."""
     order = np.argsort(values)
     values, test_acc = values[order], test_acc[order]
-    best = max(range(len(values)), key=lambda i: (test_acc[i], values[i]))
+    best = study.best(range(len(values)), test_acc, values)
     neighbours = [i for i in (best - 1, best + 1) if 0 <= i < len(values)]
     if not neighbours:
         return float(values[best]), float(values[best] / 10)
-    other = max(neighbours, key=lambda i: (test_acc[i], values[i]))
+    other = study.best(neighbours, test_acc, values)
     return float(values[best]), float(values[other])
