@@ -8,7 +8,7 @@ from sklearn.datasets import make_moons
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 
-from weightreg.bench import engine_flops_per_member_epoch, sklearn_alpha
+from weightreg.bench import engine_flops_per_member_epoch, saturation, sklearn_alpha
 
 KERAS_L2 = 1e-3
 ROWS = 30  # one batch, as in the tutorial: 30 training rows, batch size 32
@@ -78,3 +78,9 @@ def test_flop_count_of_the_tutorial_configuration():
     # The tutorial's configuration: one batch of the 30 training rows at 9000, 70 test rows at
     # 4000, and 2001 parameters at 25 per update plus 4 for the test penalty.
     assert engine_flops_per_member_epoch(30, 70, 500, 32) == 30 * 9000 + 70 * 4000 + 2001 * 29
+
+
+def test_saturation_is_the_first_population_near_the_lowest_cost():
+    costs = {"1": 0.0625, "6": 0.0266, "20": 0.0186, "60": 0.0218, "200": 0.0174}
+    assert saturation(costs) == 20  # 0.0186 <= 1.2 * 0.0174; 0.0266 is not
+    assert saturation({"1": 1.0}) == 1

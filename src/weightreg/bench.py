@@ -317,6 +317,13 @@ def measure(config: Config, log: Callable[[str], None]) -> dict[str, object]:
     }
 
 
+def saturation(costs: dict[str, float], tolerance: float = 0.2) -> int:
+    """The smallest K whose cost per member-epoch is within `tolerance` of the cheapest: where
+    adding members stops paying, because the machine is compute-bound."""
+    cheapest = min(costs.values())
+    return min(int(k) for k, cost in costs.items() if cost <= cheapest * (1 + tolerance))
+
+
 def table(results: dict[str, object]) -> str:
     """The results as a readable table; speedups compare against Keras with validation."""
     keras_val = results["keras_val_ms_per_epoch"]
@@ -351,6 +358,8 @@ def table(results: dict[str, object]) -> str:
     lines += [
         "(engine: train and test curves every epoch, compile excluded; first call measured "
         "once; sklearn: no test curve)",
+        f"engine cost per member-epoch is within 20% of its lowest from K="
+        f"{saturation(results['engine_ms_per_model_epoch'])} on: compute-bound",
         "",
         f"one model, {results['single_model_epochs']} epochs with curves, compile included: "
         f"engine {results['single_model_engine_s']:.2f} s, Keras + validation_data "
