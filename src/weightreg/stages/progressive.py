@@ -8,9 +8,8 @@ Both run side by side; each member's metrics are read at the end of its own sche
 
 import numpy as np
 
-from weightreg import engine, io, schedules, study
+from weightreg import engine, io, schedules, stats, study
 from weightreg.params import Params
-from weightreg.stats import mean_std
 
 
 def run(params: Params, data: str, metrics: str, curves: str, levels: str) -> None:
@@ -37,16 +36,18 @@ def run(params: Params, data: str, metrics: str, curves: str, levels: str) -> No
     # Test accuracy at the end of the plain training, then at the end of each level.
     ends = [trained] + [trained + (i + 1) * repeated.epochs_per_level
                         for i in range(len(repeated.levels))]
-    level_stats = [mean_std(result.history["test_acc"][end - 1, second]) for end in ends]
+    level_stats = [stats.describe(result.history["test_acc"][end - 1, second]) for end in ends]
     level_lambdas = [0.0, *repeated.levels]
-    level_means = [mean for mean, _ in level_stats]
-    test_mean, test_std = mean_std(smithing_test)
+    level_means = [level["mean"] for level in level_stats]
+    smithing_stats = stats.describe(smithing_test)
     io.write({
         metrics: io.to_json({
             # Train accuracy as fit's history reports it for the last epoch (the batch pass
             # before its update): these members train on past smithing.epochs, toward
             # the repeated run's length, so their final weights are not the schedule's.
-            "smithing": {"test_acc": test_mean, "test_acc_std": test_std,
+            "smithing": {"test_acc": smithing_stats["mean"],
+                         "test_acc_std": smithing_stats["std"],
+                         "test_acc_ci95": smithing_stats["ci95"],
                          "train_acc_last_epoch": smithing_curves["train_acc"][-1]},
             "repeated": {"baseline_test_acc": level_means[0], "final_test_acc": level_means[-1],
                          "best_test_acc": max(level_means),
@@ -55,5 +56,7 @@ def run(params: Params, data: str, metrics: str, curves: str, levels: str) -> No
         curves: io.to_csv({**smithing_curves, "lambda": smithing_lambda[:smithing.epochs]}),
         levels: io.to_csv({"lambda": level_lambdas, "epoch": ends,
                            "test_acc": level_means,
-                           "test_acc_std": [std for _, std in level_stats]}),
+                           "test_acc_std": [level["std"] for level in level_stats],
+                           "test_acc_ci95_low": [level["ci95"][0] for level in level_stats],
+                           "test_acc_ci95_high": [level["ci95"][1] for level in level_stats]}),
     })
