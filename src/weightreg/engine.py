@@ -65,7 +65,6 @@ class Result:
     final_test_acc: np.ndarray
     weights: tuple[np.ndarray, ...]  # final weights, stacked per member, in GROUPS order
     diverged_at: np.ndarray  # first epoch whose loss is NaN or infinite, -1 where none is
-    seconds: float = 0.0
 
     def norms(self) -> dict[str, np.ndarray]:
         """The L2 (Frobenius) norm of each weight group, per member."""
@@ -279,7 +278,6 @@ def train(split: Split, members: list[Member], *, hidden_units: int, epochs: int
 
     if not members:
         raise ValueError("train() needs at least one member")
-    started = time.perf_counter()
     k = len(members)
     l1, l2, decay = coefficients(members)
     scales = np.ones((k, epochs), np.float32)  # each member's multiplier of its strengths
@@ -317,8 +315,7 @@ def train(split: Split, members: list[Member], *, hidden_units: int, epochs: int
         final_test_acc=history["test_acc"][-1],
         weights=tuple(np.concatenate([run[2 + g] for run in runs])[:k]
                       for g in range(len(GROUPS))),
-        diverged_at=np.where(finite.all(axis=0), -1, np.argmin(finite, axis=0)),
-        seconds=time.perf_counter() - started)
+        diverged_at=np.where(finite.all(axis=0), -1, np.argmin(finite, axis=0)))
 
 
 def _fraction(accuracy: np.ndarray, rows: int) -> np.ndarray:
