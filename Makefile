@@ -1,5 +1,7 @@
 # Two commands do all set-up: `make repro` runs the study, `make test` runs the tests.
-# Both create .venv from requirements.lock (exact versions) on first use.
+# Both create .venv from requirements.lock (exact versions) on first use. The environment holds
+# the dependencies only, not weightreg itself: `python -m weightreg`, run from the project root,
+# imports the code beside dvc.yaml, so a queued experiment runs the code of its own commit.
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
@@ -13,10 +15,9 @@ setup: $(VENV)/installed .dvc/offline_plots.html
 $(VENV)/installed: requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
-	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $@
 
-# The offline page for `dvc plots` (see src/weightreg/offline_page.py). It needs npm; without
+# The offline page for `dvc plots` (see weightreg/offline_page.py). It needs npm; without
 # it, set-up goes on and DVC's own page loads Vega from a CDN.
 .dvc/offline_plots.html: package-lock.json $(VENV)/installed
 	@if command -v npm >/dev/null; then \

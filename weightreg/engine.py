@@ -1,0 +1,393 @@
+"""Train a population of independent copies of the tutorial's MLP in one compiled program.
+
+Each member has its own seed (initial weights and batch order), regularizer kind, penalty
+strength per weight group and lambda schedule. The members' weights are stacked along a leading
+axis of size K, and one XLA-compiled `tf.while_loop` runs a chunk of epochs for all of them.
+
+Why this is exactly K separate trainings: the program minimizes the SUM of the members' losses,
+so each member's gradient is the gradient of its own loss, and Adam is elementwise, so each
+member's update depends on its own gradient alone. Nothing couples members (no mean over
+members, no global-norm clipping, no shared statistics).
+
+The arithmetic follows Keras 3 (`Dense`, `binary_crossentropy` on the logits behind the sigmoid,
+`Adam`, regularization penalties added unscaled to the mean batch loss), and the metrics follow
+`fit`'s history: train metrics of an epoch come from the forward passes of its batches (weights
+before each update), test metrics from the weights at the end of the epoch.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from weightreg import backend
+from weightreg.data import Split
+from weightreg.models import GROUPS, KINDS, initial_weights
+# Per-epoch records, in the order the compiled program stacks them.
+RECORDS = ("train_acc", "train_loss", "train_total", "test_acc", "test_loss", "test_total")
+CHUNK_EPOCHS = 500  # Epochs per compiled call: progress is reported between calls.
+
+
+@dataclass(frozen=True)
+class Member:
+    """One model of the population.
+
+    `penalties` maps weight groups (names from `GROUPS`) to the strength of a `kind` penalty in
+    the loss, as Keras' regularizers add it; `decay` maps groups to decoupled weight decay, as
+    `keras.optimizers.AdamW` applies it (w -= w * decay * learning_rate before each Adam step,
+    outside the loss). Groups left out carry neither. `schedule` multiplies both epoch by epoch
+    (None: 1 throughout).
+    """
+
+    seed: int
+    kind: str = "l2"
+    penalties: Mapping[str, float] = field(default_factory=dict)
+    decay: Mapping[str, float] = field(default_factory=dict)
+    schedule: np.ndarray | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Result:
+    """What training recorded. Per-epoch arrays are [epochs, K]; per-member arrays are [K]."""
+
+    history: dict[str, np.ndarray]  # keys: RECORDS; `*_loss` is the data loss (BCE) alone;
+    # accuracies are exact fractions of rows (float64), losses float32.
+    final_train_acc: np.ndarray  # with the final weights on the whole training set
+    final_test_acc: np.ndarray
+    final_train_loss: np.ndarray  # the data loss (BCE) with the final weights
+    final_test_loss: np.ndarray
+    weights: tuple[np.ndarray, ...]  # final weights, stacked per member, in GROUPS order
+    diverged_at: np.ndarray  # first epoch whose loss is NaN or infinite, -1 where none is
+
+    def norms(self) -> dict[str, np.ndarray]:
+        """The L2 (Frobenius) norm of each weight group, per member."""
+        return {group: np.sqrt(np.sum(np.square(w.astype(np.float64)),
+                                      axis=tuple(range(1, w.ndim))))
+                for group, w in zip(GROUPS, self.weights)}
+
+
+def per_group(values: Mapping[str, float]) -> list[float]:
+    """A mapping from weight-group names to numbers as a list in GROUPS order (0 where absent)."""
+    unknown = set(values) - set(GROUPS)
+    if unknown:
+        raise ValueError(f"unknown weight groups {sorted(unknown)}; expected {', '.join(GROUPS)}")
+    return [float(values.get(group, 0.0)) for group in GROUPS]
+
+
+def coefficients(members: list[Member]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The L1 and L2 penalty coefficients (as Keras' regularizers use them) and the decoupled
+    decay, per member and weight group: three [K, groups] arrays."""
+    l1 = np.zeros((len(members), len(GROUPS)), np.float32)
+    l2 = np.zeros_like(l1)
+    decay = np.array([per_group(member.decay) for member in members], np.float32)
+    for k, member in enumerate(members):
+        if member.kind not in KINDS:
+            raise ValueError(f"regularizer = {member.kind!r}; expected one of {', '.join(KINDS)}")
+        strengths = per_group(member.penalties)
+        if member.kind in ("l1", "l1_l2"):
+            l1[k] = strengths
+        if member.kind in ("l2", "l1_l2"):
+            l2[k] = strengths
+    return l1, l2, decay
+
+
+def penalty(weights, l1, l2):
+    """Each member's penalty: sum over groups g of l1[k, g] * sum|w| + l2[k, g] * sum(w^2).
+
+    This is what Keras' L1, L2 and L1L2 regularizers add to the loss, one group at a time.
+    """
+    tf = backend.tensorflow()
+
+    total = 0.0
+    for g, w in enumerate(weights):
+        axes = list(range(1, len(w.shape)))
+        total += l1[:, g] * tf.reduce_sum(tf.abs(w), axes)
+        total += l2[:, g] * tf.reduce_sum(tf.square(w), axes)
+    return total  # [K]
+
+
+def forward(weights, x):
+    """Logits [K, rows] of every member for inputs x ([rows, 2], or [K, rows, 2] per member)."""
+    tf = backend.tensorflow()
+
+    # The hidden layer is written elementwise: a matmul over 2 inputs is too thin for a matrix
+    # kernel, and XLA fuses these products with the bias and relu into one loop. The output
+    # layer sums over the hidden units, which a batched matmul does fastest (measured: both
+    # choices together cost 0.017 ms per member-epoch at K=60 against 0.042 for two matmuls).
+    w1, b1, w2, b2 = weights
+    pre = b1[:, None, :]
+    for i in range(w1.shape[1]):
+        pre = pre + x[..., i:i + 1] * w1[:, None, i, :]
+    hidden = tf.nn.relu(pre)
+    return tf.matmul(hidden, w2)[..., 0] + b2
+
+
+def predict(weights: tuple[np.ndarray, ...], x: np.ndarray) -> np.ndarray:
+    """Every member's predicted probability of class 1 for each row of x: [K, rows]."""
+    tf = backend.tensorflow()
+
+    return tf.sigmoid(forward(tuple(tf.constant(w) for w in weights), tf.constant(x))).numpy()
+
+
+def _shuffle_keys(seeds, epoch, n_rows):
+    """Per-member pseudo-random keys for this epoch's batch order (a counter-based hash).
+
+    A member's order depends only on its own seed and the epoch, never on its neighbours.
+    """
+    tf = backend.tensorflow()
+
+    def mix(h):  # MurmurHash3's 32-bit finalizer
+        h = tf.bitwise.bitwise_xor(h, tf.bitwise.right_shift(h, 16))
+        h = h * tf.constant(0x85EBCA6B, tf.uint32)
+        h = tf.bitwise.bitwise_xor(h, tf.bitwise.right_shift(h, 13))
+        h = h * tf.constant(0xC2B2AE35, tf.uint32)
+        return tf.bitwise.bitwise_xor(h, tf.bitwise.right_shift(h, 16))
+
+    rows = tf.cast(tf.range(n_rows), tf.uint32)[None, :]
+    key = mix(seeds[:, None] * tf.constant(0x9E3779B1, tf.uint32)
+              + tf.cast(epoch, tf.uint32) * tf.constant(0x85EBCA77, tf.uint32))
+    return mix(tf.bitwise.bitwise_xor(key, rows * tf.constant(0xC2B2AE3D, tf.uint32)))
+
+
+def _build_program(n_train: int, batch_size: int, shuffle: bool):
+    """The compiled chunk of epochs for one batch layout (shapes are fixed per call site)."""
+    tf = backend.tensorflow()
+
+    batch_size = min(batch_size, n_train)  # as in Keras: no padding rows to compute
+    n_batches = -(-n_train // batch_size)
+    padded = n_batches * batch_size
+    beta_1, beta_2, epsilon = 0.9, 0.999, 1e-7
+
+    def data_loss(logits, y):
+        y = tf.broadcast_to(y, tf.shape(logits))  # test labels are shared by all members
+        return tf.nn.sigmoid_cross_entropy_with_logits(labels=y, logits=logits)
+
+    def correct(logits, y):
+        return tf.cast(tf.cast(tf.sigmoid(logits) > 0.5, tf.float32) == y, tf.float32)
+
+    @tf.function(jit_compile=True, reduce_retracing=True)
+    def run_chunk(weights, moments, velocities, step, first_epoch, n_epochs, scales,
+                  x_train, y_train, x_test, y_test, seeds, l1, l2, decay, learning_rate):
+        members = tf.shape(seeds)[0]
+        chunk = tf.shape(scales)[0]
+
+        def batches(epoch):
+            """Row indices [K, padded] and mask of real rows for each member's epoch."""
+            order = tf.range(padded) % n_train
+            order = tf.broadcast_to(order[None, :], [members, padded])
+            if shuffle and n_batches > 1:
+                keys = tf.cast(_shuffle_keys(seeds, epoch, n_train), tf.int64)
+                perm = tf.argsort(keys, axis=1, stable=True)
+                order = tf.concat([perm, order[:, n_train:]], axis=1)
+            mask = tf.cast(tf.range(padded) < n_train, tf.float32)
+            return order, mask
+
+        def adam(weights, moments, velocities, grads, step, decay_now):
+            local_step = step + 1.0
+            alpha = (learning_rate * tf.sqrt(1 - tf.pow(beta_2, local_step))
+                     / (1 - tf.pow(beta_1, local_step)))
+            new_w, new_m, new_v = [], [], []
+            for group, (w, m, v, g) in enumerate(zip(weights, moments, velocities, grads)):
+                # AdamW's decoupled decay first, on the weights the gradient was taken at.
+                wd = tf.reshape(decay_now[:, group], [-1] + [1] * (w.shape.rank - 1))
+                w = w - w * wd * learning_rate
+                m = m + (g - m) * (1 - beta_1)
+                v = v + (tf.square(g) - v) * (1 - beta_2)
+                new_w.append(w - (m * alpha) / (tf.sqrt(v) + epsilon))
+                new_m.append(m)
+                new_v.append(v)
+            return tuple(new_w), tuple(new_m), tuple(new_v), local_step
+
+        def epoch_body(i, weights, moments, velocities, step, records):
+            epoch = first_epoch + i
+            scale = scales[i]
+            order, mask = batches(epoch)
+            sums = [tf.zeros([members])] * 3  # correct, BCE and total loss, summed over rows
+            for b in range(n_batches):  # static: the batch count is part of the shape
+                idx = order[:, b * batch_size:(b + 1) * batch_size]
+                real = mask[b * batch_size:(b + 1) * batch_size]
+                count = tf.reduce_sum(real)
+                x = tf.gather(x_train, idx)
+                y = tf.gather(y_train, idx)
+                with tf.GradientTape() as tape:
+                    tape.watch(weights)
+                    logits = forward(weights, x)
+                    bce = tf.reduce_sum(data_loss(logits, y) * real, axis=1) / count
+                    total = bce + scale * penalty(weights, l1, l2)
+                    objective = tf.reduce_sum(total)  # the sum keeps members independent
+                grads = tape.gradient(objective, weights)
+                hits = tf.reduce_sum(correct(logits, y) * real, axis=1)
+                sums = [sums[0] + hits, sums[1] + bce * count, sums[2] + total * count]
+                weights, moments, velocities, step = adam(weights, moments, velocities,
+                                                          grads, step, scale[:, None] * decay)
+            test_logits = forward(weights, x_test)
+            test_bce = tf.reduce_mean(data_loss(test_logits, y_test), axis=1)
+            row = tf.stack([
+                sums[0] / n_train, sums[1] / n_train, sums[2] / n_train,
+                tf.reduce_mean(correct(test_logits, y_test), axis=1),
+                test_bce, test_bce + scale * penalty(weights, l1, l2),
+            ])
+            records = tf.tensor_scatter_nd_update(records, [[i]], row[None])
+            return i + 1, weights, moments, velocities, step, records
+
+        records = tf.zeros([chunk, len(RECORDS), members])
+        _, weights, moments, velocities, step, records = tf.while_loop(
+            lambda i, *_: i < n_epochs, epoch_body,
+            (tf.constant(0), weights, moments, velocities, step, records))
+        return weights, moments, velocities, step, records
+
+    @tf.function(jit_compile=True, reduce_retracing=True)
+    def evaluate(weights, x, y):
+        """Accuracy and data loss of every member on (x, y): two [K] vectors."""
+        logits = forward(weights, x)
+        return (tf.reduce_mean(correct(logits, y), axis=1),
+                tf.reduce_mean(data_loss(logits, y), axis=1))
+
+    return run_chunk, evaluate
+
+
+_PROGRAMS: dict[tuple, tuple] = {}
+
+
+def _program(n_train: int, batch_size: int, shuffle: bool):
+    key = (n_train, batch_size, shuffle)
+    if key not in _PROGRAMS:
+        _PROGRAMS[key] = _build_program(n_train, batch_size, shuffle)
+    return _PROGRAMS[key]
+
+
+def group_sizes(members: int, limit: int) -> tuple[int, int]:
+    """Split a population into equal groups of at most `limit`: (groups, members per group).
+
+    Equal groups share one compiled program; the last is padded with copies (at most
+    groups - 1 spare members), whose results are dropped.
+    """
+    groups = -(-members // limit)
+    return groups, -(-members // groups)
+
+
+def train(split: Split, members: list[Member], *, hidden_units: int, epochs: int,
+          batch_size: int, learning_rate: float, shuffle: bool = True,
+          initial: tuple[np.ndarray, ...] | None = None, label: str = "train",
+          progress: bool | None = None, members_per_call: int | None = None) -> Result:
+    """Train every member for `epochs` epochs and return their histories and final weights.
+
+    `initial` (stacked weights in GROUPS order) overrides the Keras initialization by seed.
+    Members run in groups of at most `members_per_call` (default: 64 on a CPU, where larger
+    groups outgrow the cache and cost more per member-epoch; all at once on a GPU).
+    Progress goes to stderr when it is a terminal and WEIGHTREG_QUIET is unset, or when
+    `progress` is True.
+    """
+    tf = backend.tensorflow()
+
+    if not members:
+        raise ValueError("train() needs at least one member")
+    k = len(members)
+    l1, l2, decay = coefficients(members)
+    scales = np.ones((k, epochs), np.float32)  # each member's multiplier of its strengths
+    for j, member in enumerate(members):
+        if member.schedule is not None:
+            if len(member.schedule) < epochs:
+                raise ValueError(f"member {j}: schedule has {len(member.schedule)} epochs, "
+                                 f"training runs {epochs}")
+            scales[j] = member.schedule[:epochs]
+    if initial is None:
+        seeded = [initial_weights(m.seed, hidden_units) for m in members]
+        initial = tuple(np.stack(ws) for ws in zip(*seeded))
+    seeds = np.array([m.seed % 2**32 for m in members], np.uint32)
+    if members_per_call is None:
+        members_per_call = k if tf.config.list_physical_devices("GPU") else 64
+    groups, size = group_sizes(k, members_per_call)
+    padded = np.resize(np.arange(k), groups * size)  # spare members repeat the first ones
+    if progress is None:
+        progress = sys.stderr.isatty() and not os.environ.get("WEIGHTREG_QUIET")
+    progress_line = _Progress(label, k, groups, epochs, size) if progress else None
+    per_member = (scales, l1, l2, decay, seeds, *initial)  # members on the first axis
+    runs = [_train_group(split, [a[padded[g * size:(g + 1) * size]] for a in per_member],
+                         epochs, batch_size, shuffle, learning_rate,
+                         progress_line and progress_line.for_group(g))
+            for g in range(groups)]
+    records = np.concatenate([run[0] for run in runs], axis=-1)[..., :k]  # [epochs, records, K]
+    finite = np.isfinite(records).all(axis=1)  # [epochs, K]
+    history = {name: records[:, r, :] for r, name in enumerate(RECORDS)}
+    history["train_acc"] = _fraction(history["train_acc"], len(split.y_train))
+    history["test_acc"] = _fraction(history["test_acc"], len(split.y_test))
+    final_train = np.concatenate([run[1] for run in runs], axis=-1)[:, :k]  # [acc/loss, K]
+    return Result(
+        history=history,
+        final_train_acc=_fraction(final_train[0], len(split.y_train)),
+        final_test_acc=history["test_acc"][-1],
+        final_train_loss=final_train[1],
+        final_test_loss=history["test_loss"][-1],
+        weights=tuple(np.concatenate([run[2 + g] for run in runs])[:k]
+                      for g in range(len(GROUPS))),
+        diverged_at=np.where(finite.all(axis=0), -1, np.argmin(finite, axis=0)))
+
+
+def _fraction(accuracy: np.ndarray, rows: int) -> np.ndarray:
+    """An accuracy as the exact fraction of rows (float64): the program's float32 mean of hits
+    is within round-off of it, and exact values compare and pair cleanly across stages."""
+    return np.rint(accuracy.astype(np.float64) * rows) / rows
+
+
+def _train_group(split, arrays, epochs, batch_size, shuffle, learning_rate, report):
+    """One compiled population: history [epochs, records, K], final train accuracy, weights."""
+    tf = backend.tensorflow()
+
+    scales, l1, l2, decay, seeds, *initial = arrays
+    scales = scales.T  # [epochs, K], sliced per chunk below
+    k = len(seeds)
+    weights = tuple(tf.constant(w, tf.float32) for w in initial)
+    moments = tuple(tf.zeros_like(w) for w in weights)
+    velocities = tuple(tf.zeros_like(w) for w in weights)
+    step = tf.constant(0.0)
+    run_chunk, evaluate = _program(len(split.y_train), batch_size, shuffle)
+    constants = dict(
+        x_train=tf.constant(split.x_train), y_train=tf.constant(split.y_train),
+        x_test=tf.constant(split.x_test), y_test=tf.constant(split.y_test),
+        seeds=tf.constant(seeds), l1=tf.constant(l1), l2=tf.constant(l2),
+        decay=tf.constant(decay),
+        learning_rate=tf.constant(learning_rate, tf.float32))
+    chunk = min(CHUNK_EPOCHS, epochs)
+    pieces = []
+    for first in range(0, epochs, chunk):
+        n = min(chunk, epochs - first)
+        padded_scales = np.ones((chunk, k), np.float32)
+        padded_scales[:n] = scales[first:first + n]
+        weights, moments, velocities, step, records = run_chunk(
+            weights, moments, velocities, step, tf.constant(first), tf.constant(n),
+            tf.constant(padded_scales), **constants)
+        pieces.append(records.numpy()[:n])
+        if report:
+            report(first + n)
+    final_train = [t.numpy() for t in evaluate(weights, constants["x_train"],
+                                               constants["y_train"])]
+    return (np.concatenate(pieces), np.stack(final_train), *(w.numpy() for w in weights))
+
+
+class _Progress:
+    """A progress line on stderr, rewritten in place after every chunk of epochs."""
+
+    def __init__(self, label: str, members: int, groups: int, epochs: int, group_size: int):
+        self.label, self.members, self.groups, self.epochs = label, members, groups, epochs
+        self.group_size = group_size
+        self.started = time.perf_counter()
+
+    def for_group(self, group: int):
+        return lambda epochs_done: self.show(group, epochs_done)
+
+    def show(self, group: int, epochs_done: int) -> None:
+        elapsed = time.perf_counter() - self.started
+        done = (group * self.epochs + epochs_done) * self.group_size
+        total = self.groups * self.epochs * self.group_size
+        rate = done / elapsed
+        where = f", group {group + 1}/{self.groups}" if self.groups > 1 else ""
+        end = "\n" if done == total else ""
+        print(f"\r{self.label}: {self.members} members{where}, epoch {epochs_done}/{self.epochs}"
+              f", {rate:,.0f} member-epochs/s, {(total - done) / rate:.0f} s left ",
+              end=end, file=sys.stderr, flush=True)

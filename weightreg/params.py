@@ -1,0 +1,289 @@
+"""Read params.yaml once, validate every key, and return frozen dataclasses.
+
+Library code never opens params.yaml: stages call `load()` at the edge and pass typed objects
+down. Every problem raises `ParamsError` (bad input) naming the key, the value and what is
+allowed, so a stage stops before it writes anything.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from dataclasses import dataclass, field, fields, is_dataclass
+from pathlib import Path
+from typing import Any, get_type_hints
+
+import yaml
+
+from weightreg.io import BadInput
+from weightreg.models import KINDS
+
+INTERPOLATIONS = ("step", "linear")
+
+
+class ParamsError(BadInput):
+    """A value in params.yaml that the study cannot use."""
+
+
+def rule(checker: str):
+    """A dataclass field checked by CHECKERS[checker] when params.yaml is read."""
+    return field(metadata={"rule": checker})
+
+
+# One dataclass per section of params.yaml: its fields are the section's keys, each with the rule
+# that checks it. Adding a section means a dataclass here and a field of `Params`.
+
+
+@dataclass(frozen=True)
+class Data:
+    n_samples: int = rule("count")
+    noise: float = rule("nonnegative")
+    random_state: int = rule("integer")
+    n_train: int = rule("count")
+
+
+@dataclass(frozen=True)
+class Model:
+    hidden_units: int = rule("count")
+
+
+@dataclass(frozen=True)
+class Train:
+    epochs: int = rule("count")
+    batch_size: int = rule("count")
+    learning_rate: float = rule("positive")
+    seeds: int = rule("count")
+
+
+@dataclass(frozen=True)
+class Grid:
+    kinds: tuple[str, ...] = rule("regularizers")
+    values: tuple[float, ...] = rule("strengths")
+    refine: int = rule("count")  # points per decade of the second, finer pass
+
+
+@dataclass(frozen=True)
+class Layerwise:
+    hidden: tuple[float, ...] = rule("strengths")  # strengths on the hidden kernel
+    output: tuple[float, ...] = rule("strengths")  # strengths on the output kernel
+
+
+@dataclass(frozen=True)
+class Decoupled:
+    values: tuple[float, ...] = rule("strengths")  # strengths of both coupled l2 and AdamW's decay
+
+
+@dataclass(frozen=True)
+class Smithing:
+    """The Neural Smithing schedule: (epoch, lambda) points joined by steps or linear ramps."""
+
+    points: tuple[tuple[int, float], ...] = rule("points")
+    interpolation: str = rule("interpolation")
+    epochs: int = rule("count")
+
+
+@dataclass(frozen=True)
+class Repeated:
+    """Continue the trained baseline with rising lambda, `epochs_per_level` epochs per level."""
+
+    levels: tuple[float, ...] = rule("strengths")
+    epochs_per_level: int = rule("count")
+
+
+@dataclass(frozen=True)
+class Progressive:
+    smithing: Smithing
+    repeated: Repeated
+
+
+@dataclass(frozen=True)
+class Boundaries:
+    resolution: int = rule("count")  # mesh points per axis of the decision-function picture
+
+
+@dataclass(frozen=True)
+class Sequence:
+    """The Conv1D and LSTM examples: a contrived sequence task and plain Keras `fit`."""
+
+    n_train: int = rule("count")
+    n_test: int = rule("count")
+    length: int = rule("count")
+    units: int = rule("count")
+    epochs: int = rule("count")
+    seeds: int = rule("count")
+    strengths: tuple[float, ...] = rule("strengths")
+
+
+@dataclass(frozen=True)
+class Params:
+    lam: float = field(metadata={"rule": "strength", "key": "lambda"})  # a Python keyword
+    regularizer: str = rule("regularizer")
+    data: Data
+    model: Model
+    train: Train
+    grid: Grid
+    layerwise: Layerwise
+    decoupled: Decoupled
+    progressive: Progressive
+    boundaries: Boundaries
+    sequence: Sequence
+
+
+def key_of(item) -> str:
+    """The params.yaml key of a dataclass field."""
+    return item.metadata.get("key", item.name)
+
+
+def _fail(key: str, value: Any, allowed: str) -> ParamsError:
+    return ParamsError(f"params.yaml: {key} = {value!r} is not allowed; expected {allowed}")
+
+
+def _number(key: str, value: Any) -> float:
+    # `dvc exp run -S lambda=1e-05` writes 1e-05, which YAML 1.1 reads as a string: accept it.
+    if isinstance(value, bool):
+        raise _fail(key, value, "a number")
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            raise _fail(key, value, "a number") from None
+    if not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise _fail(key, value, "a finite number")
+    return float(value)
+
+
+def _integer(key: str, value: Any) -> int:
+    number = _number(key, value)
+    if number != int(number):
+        raise _fail(key, value, "a whole number")
+    return int(number)
+
+
+def _count(key: str, value: Any) -> int:
+    number = _integer(key, value)
+    if number < 1:
+        raise _fail(key, value, "a whole number >= 1")
+    return number
+
+
+def _nonnegative(key: str, value: Any) -> float:
+    number = _number(key, value)
+    if number < 0:
+        raise _fail(key, value, "a number >= 0")
+    return number
+
+
+def _positive(key: str, value: Any) -> float:
+    number = _number(key, value)
+    if number <= 0:
+        raise _fail(key, value, "a number > 0")
+    return number
+
+
+def _strengths(key: str, value: Any) -> tuple[float, ...]:
+    if not isinstance(value, list) or not value:
+        raise _fail(key, value, "a non-empty list of numbers >= 0")
+    return tuple(_nonnegative(f"{key}[{i}]", item) for i, item in enumerate(value))
+
+
+def _regularizer(key: str, value: Any) -> str:
+    if value not in KINDS:
+        raise _fail(key, value, "one of " + ", ".join(KINDS))
+    return value
+
+
+def _regularizers(key: str, value: Any) -> tuple[str, ...]:
+    allowed = "a non-empty list of distinct kinds from " + ", ".join(KINDS)
+    if not isinstance(value, list) or not value or len(set(map(str, value))) != len(value):
+        raise _fail(key, value, allowed)
+    return tuple(_regularizer(f"{key}[{i}]", item) for i, item in enumerate(value))
+
+
+def _interpolation(key: str, value: Any) -> str:
+    if value not in INTERPOLATIONS:
+        raise _fail(key, value, "one of " + ", ".join(INTERPOLATIONS))
+    return value
+
+
+def _points(key: str, value: Any) -> tuple[tuple[int, float], ...]:
+    allowed = "a non-empty list of [epoch, lambda] pairs, epochs rising from 0"
+    if not isinstance(value, list) or not value:
+        raise _fail(key, value, allowed)
+    points = []
+    for i, item in enumerate(value):
+        if not isinstance(item, list) or len(item) != 2:
+            raise _fail(f"{key}[{i}]", item, "an [epoch, lambda] pair")
+        epoch = _integer(f"{key}[{i}][0]", item[0])
+        points.append((epoch, _nonnegative(f"{key}[{i}][1]", item[1])))
+    epochs = [epoch for epoch, _ in points]
+    if epochs[0] != 0 or any(b <= a for a, b in zip(epochs, epochs[1:])):
+        raise _fail(key, value, allowed)
+    return tuple(points)
+
+
+CHECKERS = {
+    "strength": _nonnegative, "strengths": _strengths, "regularizer": _regularizer,
+    "regularizers": _regularizers,
+    "count": _count, "integer": _integer, "nonnegative": _nonnegative, "positive": _positive,
+    "points": _points, "interpolation": _interpolation,
+}
+
+
+def _build(cls, raw: Any, prefix: str = ""):
+    """Check `raw` against the fields of dataclass `cls` and build it (sections recursively)."""
+    hints = get_type_hints(cls)
+    schema = {key_of(item): item for item in fields(cls)}
+    section = prefix.rstrip(".") or "the top level"
+    if not isinstance(raw, dict):
+        raise _fail(section, raw, "a mapping of keys " + ", ".join(schema))
+    for key in raw:
+        if key not in schema:
+            close = difflib.get_close_matches(str(key), list(schema), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ParamsError(f"params.yaml: unknown key {prefix}{key!s} in {section}; "
+                              f"allowed keys: {', '.join(schema)}{hint}")
+    values = {}
+    for key, item in schema.items():
+        if key not in raw:
+            raise ParamsError(f"params.yaml: missing key {prefix}{key}")
+        kind = hints[item.name]
+        if is_dataclass(kind):
+            values[item.name] = _build(kind, raw[key], f"{prefix}{key}.")
+        else:
+            values[item.name] = CHECKERS[item.metadata["rule"]](f"{prefix}{key}", raw[key])
+    return cls(**values)
+
+
+def parse(raw: Any) -> Params:
+    """Validate a parsed params.yaml document and build the typed parameters."""
+    p = _build(Params, raw)
+    # Rules that tie keys together, beyond what each key allows alone.
+    if p.sequence.length < 5:  # the task's bump is 5 steps wide
+        raise _fail("sequence.length", p.sequence.length, "at least 5")
+    if p.boundaries.resolution < 2:
+        raise _fail("boundaries.resolution", p.boundaries.resolution, "at least 2")
+    if p.data.n_train >= p.data.n_samples:
+        raise _fail("data.n_train", p.data.n_train,
+                    f"a count below data.n_samples ({p.data.n_samples})")
+    smithing = p.progressive.smithing
+    last_point = smithing.points[-1][0]
+    if smithing.epochs <= last_point:
+        raise _fail("progressive.smithing.epochs", smithing.epochs,
+                    f"more epochs than the last schedule point ({last_point})")
+    return p
+
+
+def load(path: str | Path = "params.yaml") -> Params:
+    """Read and validate params.yaml."""
+    try:
+        text = Path(path).read_text()
+    except OSError as error:
+        raise ParamsError(f"cannot read {path}: {error.strerror}") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or "unreadable"
+        raise ParamsError(f"{path} is not valid YAML: {problem}{where}") from None
+    return parse(raw)

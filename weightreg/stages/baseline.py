@@ -1,0 +1,11 @@
+"""Stage `baseline`: the overfit MLP, without regularization, once per seed."""
+
+from weightreg import data as moons, io, study
+from weightreg.params import Params
+
+
+def run(params: Params, *, data: str, members: str, curves: str) -> str:
+    (outcome,) = study.sweep(params, moons.load(data), [study.Configuration(study.BASELINE)],
+                             "baseline")
+    io.write({members: study.members_table([outcome]), curves: io.to_csv(study.curves(outcome))})
+    return f"no penalty, {study.headline(outcome, study.summary(outcome), params.train.epochs)}"

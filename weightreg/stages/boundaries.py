@@ -1,0 +1,41 @@
+"""Stage `boundaries`: the decision functions of seed 0 without a penalty, at the grid's best
+lambda and at its strongest, over a mesh around the data (as scikit-learn's "Varying
+regularization in Multi-layer Perceptron" example draws them)."""
+
+import numpy as np
+
+from weightreg import data as moons, engine, io, study
+from weightreg.params import Params
+
+MARGIN = 0.5  # how far the mesh reaches beyond the data, in input units
+
+
+def run(params: Params, *, data: str, grid: str, table: str) -> str:
+    split = moons.load(data)
+    coarse = study.Members(grid, "grid")
+    winner = study.best_label(coarse)
+    kind, best = str(coarse.field(winner, "kind")), float(coarse.field(winner, "lambda"))
+    strongest = max(params.grid.values)
+    configurations = [study.Configuration(study.BASELINE),
+                      study.hidden_kernel(f"best: {study.describe(kind, best)}", kind, best),
+                      study.hidden_kernel(f"strongest: {study.describe(kind, strongest)}", kind,
+                                          strongest)]
+    outcomes = study.sweep(params, split, configurations, "boundaries", seeds=[0])
+    points = np.concatenate([split.x_train, split.x_test])
+    axes = [np.linspace(low - MARGIN, high + MARGIN, params.boundaries.resolution)
+            for low, high in zip(points.min(axis=0), points.max(axis=0))]
+    x1, x2 = (a.ravel() for a in np.meshgrid(*axes))
+    mesh = np.stack([x1, x2], axis=1).astype(np.float32)
+    weights = tuple(np.concatenate(group) for group in zip(*(o.weights for o in outcomes)))
+    probability = engine.predict(weights, mesh)  # [configurations, mesh points]
+    labels = [c.label for c in configurations]
+    io.write({table: io.to_csv({"model": np.repeat(labels, len(mesh)),
+                                "x1": np.tile(x1, len(labels)), "x2": np.tile(x2, len(labels)),
+                                "p": probability.ravel()})})
+    return f"seed 0: {', '.join(labels)}, {len(mesh)} mesh points each"
+
+
+def figures(data, tables):
+    from weightreg import plots
+
+    return {"boundaries": plots.boundaries(tables["boundaries"], data)}

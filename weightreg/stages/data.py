@@ -1,0 +1,21 @@
+"""Stage `data`: the two-moons split as plain data.
+
+It depends on all of params.yaml, and `python -m weightreg` validates all of it before any stage
+runs, so a bad value anywhere stops `dvc repro` here, before DVC deletes any later stage's
+outputs. Its own output is written only when the split changes.
+"""
+
+from weightreg import data, io
+from weightreg.params import Params
+
+
+def run(params: Params, *, out: str) -> str:
+    split = data.make(params.data)
+    io.write({out: data.to_csv(split)})
+    return f"{len(split.y_train)} training rows, {len(split.y_test)} test rows"
+
+
+def figures(data, tables):
+    from weightreg import plots
+
+    return {"data": plots.data_scatter(data)}

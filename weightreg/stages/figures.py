@@ -1,0 +1,39 @@
+"""Stage `figures`: every study's PNG figures, drawn from the saved plot data; no training, no
+TensorFlow. A study draws figures by defining `figures(data, tables)` in its stage module."""
+
+import importlib
+import pkgutil
+from collections.abc import Mapping
+from pathlib import Path
+
+from weightreg import io, plots, stages
+
+
+class Tables(Mapping):
+    """The plot-data tables of a folder by name (`grid` for grid.csv), read when first used."""
+
+    def __init__(self, folder: str):
+        self.folder, self.read = Path(folder), {}
+
+    def __getitem__(self, name: str):
+        if name not in self.read:
+            self.read[name] = io.read_csv(self.folder / f"{name}.csv")
+        return self.read[name]
+
+    def __iter__(self):
+        return (path.stem for path in sorted(self.folder.glob("*.csv")))
+
+    def __len__(self):
+        return len(list(self.folder.glob("*.csv")))
+
+
+def run(*, data: str, tables: str, out: str) -> str:
+    points, found = io.read_csv(data), Tables(tables)
+    drawn = {}
+    for module in pkgutil.iter_modules(stages.__path__):
+        stage = importlib.import_module(f"weightreg.stages.{module.name}")
+        if hasattr(stage, "figures"):
+            drawn.update(stage.figures(points, found))
+    out = Path(out)
+    io.write({out / f"{name}.png": plots.png(figure) for name, figure in sorted(drawn.items())})
+    return f"{len(drawn)} figures in {out}/"

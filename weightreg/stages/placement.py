@@ -1,0 +1,42 @@
+"""Stage `placement`: where to regularize. `regularizer(lambda)` on the hidden kernel only (the
+tutorial), plus the hidden bias, plus the output kernel, or on every weight; one engine call."""
+
+from weightreg import data as moons, io, models, stats, study
+from weightreg.params import Params
+
+# Which weight groups carry lambda. The first is the tutorial's, which the others are paired with.
+PLACEMENTS = {
+    "hidden_kernel": ("hidden_kernel",),
+    "hidden_kernel+bias": ("hidden_kernel", "hidden_bias"),
+    "hidden+output_kernels": ("hidden_kernel", "output_kernel"),
+    "everything": models.GROUPS,
+}
+
+
+def run(params: Params, *, data: str, baseline: str, members: str, table: str,
+        metrics: str) -> str:
+    control = study.baseline(baseline)
+    configurations = [study.Configuration(name, {"placement": name}, params.regularizer,
+                                          dict.fromkeys(groups, params.lam))
+                      for name, groups in PLACEMENTS.items()]
+    outcomes = study.sweep(params, moons.load(data), configurations, "placement")
+    rows = [study.summary(o, control.paired(study.BASELINE, o.seeds)) for o in outcomes]
+    tutorial = outcomes[0].test_acc
+    for outcome, row in zip(outcomes, rows):  # paired with the tutorial's placement
+        comparison = stats.paired(outcome.test_acc, tutorial)
+        row.update(diff_vs_hidden_kernel=comparison["diff"],
+                   p_value_vs_hidden_kernel=comparison["p_value"])
+    best = study.best(rows, [len(c.penalties) for c in configurations])
+    io.write({
+        members: study.members_table(outcomes), table: study.summary_table(outcomes, rows),
+        metrics: io.to_json({"best_placement": configurations[best].label,
+                             "best_test_acc": rows[best]["test_acc"]}),
+    })
+    return (f"{study.describe(params.regularizer, params.lam)} in {len(outcomes)} places, "
+            + ", ".join(f"{c.label} {row['test_acc']:.3f}" for c, row in zip(configurations, rows)))
+
+
+def figures(data, tables):
+    from weightreg import plots
+
+    return {"placement": plots.placement(tables["placement"])}

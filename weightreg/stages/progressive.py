@@ -1,0 +1,60 @@
+"""Stage `progressive`: lambda that rises during training, on the hidden kernel.
+
+(a) The Neural Smithing schedule: lambda 0, then 1e-5, 1e-4 and 1e-3 from given epochs on.
+(b) Repeated regularization: the baseline's training (train.epochs epochs at lambda 0, exactly
+    what the baseline stage runs), continued at each of `repeated.levels` in turn.
+"""
+
+import numpy as np
+
+from weightreg import data as moons, io, schedules, stats, study
+from weightreg.params import Params
+
+
+def scheduled(label: str, kind: str, schedule: np.ndarray) -> study.Configuration:
+    """`kind` on the hidden kernel at strength schedule[epoch]."""
+    return study.Configuration(label, {"schedule": label}, kind, {"hidden_kernel": 1.0},
+                               schedule=schedule)
+
+
+def run(params: Params, *, data: str, members: str, curves: str, levels: str,
+        metrics: str) -> str:
+    split = moons.load(data)
+    smithing, repeated = params.progressive.smithing, params.progressive.repeated
+    trained = params.train.epochs
+    repeated_epochs = trained + len(repeated.levels) * repeated.epochs_per_level
+    kind = params.regularizer
+    smithing_lambda = schedules.smithing(smithing.epochs, smithing.points, smithing.interpolation)
+    repeated_lambda = schedules.repeated(trained, repeated.levels, repeated.epochs_per_level)
+    # Two engine calls of the same shape share one compiled program.
+    (smith,) = study.sweep(params, split, [scheduled("smithing", kind, smithing_lambda)],
+                           "progressive", epochs=smithing.epochs)
+    (levelled,) = study.sweep(params, split, [scheduled("repeated", kind, repeated_lambda)],
+                              "progressive", epochs=repeated_epochs)
+    smith_summary = study.summary(smith)
+    # Test accuracy at the end of the plain training, then at the end of each level.
+    ends = [trained + i * repeated.epochs_per_level for i in range(len(repeated.levels) + 1)]
+    level_stats = [stats.describe(levelled.history["test_acc"][end - 1]) for end in ends]
+    level_lambdas = [0.0, *repeated.levels]
+    top = max(range(len(ends)), key=lambda i: (level_stats[i]["mean"], level_lambdas[i]))
+    io.write({
+        members: study.members_table([smith, levelled]),
+        curves: io.to_csv({**study.curves(smith), "lambda": smithing_lambda}),
+        levels: io.to_csv({"lambda": level_lambdas, "epoch": ends,
+                           **{f"test_acc{suffix}": [level[key] for level in level_stats]
+                              for suffix, key in (("", "mean"), ("_std", "std"), ("_lo", "lo"),
+                                                  ("_hi", "hi"))}}),
+        metrics: io.to_json({"smithing_test_acc": smith_summary["test_acc"],
+                             "repeated_best_lambda": level_lambdas[top],
+                             "repeated_best_test_acc": level_stats[top]["mean"]}),
+    })
+    return (f"{kind} by schedule, Neural Smithing "
+            f"{study.headline(smith, smith_summary, smithing.epochs)}; repeated levels "
+            f"{level_stats[0]['mean']:.3f} -> best {level_stats[top]['mean']:.3f} at "
+            f"{level_lambdas[top]:g}")
+
+
+def figures(data, tables):
+    from weightreg import plots
+
+    return {"progressive": plots.progressive(tables["progressive"], tables["repeated"])}

@@ -1,0 +1,52 @@
+"""Stage `refine`: a finer grid, `grid.refine` points per decade, inside the best decade of the
+coarse grid for its best kind: between the best lambda and its better neighbour."""
+
+import numpy as np
+
+from weightreg import data as moons, io, study
+from weightreg.params import Params
+
+
+def run(params: Params, *, data: str, baseline: str, grid: str, members: str, table: str,
+        metrics: str) -> str:
+    control = study.baseline(baseline)
+    coarse = study.Members(grid, "grid")
+    kind, low, high = decade(coarse)
+    # Points evenly spaced on the log axis; linearly when the decade starts at lambda 0.
+    spacing = np.geomspace if low > 0 else np.linspace
+    values = spacing(low, high, params.grid.refine + 1)
+    outcomes = study.sweep(params, moons.load(data),
+                           [study.hidden_kernel(study.describe(kind, v), kind, float(v))
+                            for v in values], "refine")
+    rows = [study.summary(o, control.paired(study.BASELINE, o.seeds)) for o in outcomes]
+    best = study.best(rows, values)
+    io.write({
+        members: study.members_table(outcomes), table: study.summary_table(outcomes, rows),
+        metrics: io.to_json({"best_lambda": values[best], "best_test_acc": rows[best]["test_acc"]}),
+    })
+    return (f"{kind} in [{low:g}, {high:g}], {len(values)} values, "
+            f"{study.headline(outcomes[best], rows[best], params.train.epochs)} at the best, "
+            f"{values[best]:.3g}")
+
+
+def decade(coarse: study.Members) -> tuple[str, float, float]:
+    """The grid's best kind, and its best lambda and better neighbour in increasing order (ties:
+    the larger lambda); with a single value, that value and a tenth of it."""
+    winner = study.best_label(coarse)
+    kind = str(coarse.field(winner, "kind"))
+    mine = [label for label in coarse.labels if str(coarse.field(label, "kind")) == kind]
+    mine.sort(key=lambda label: float(coarse.field(label, "lambda")))
+    strength = float(coarse.field(winner, "lambda"))
+    i = mine.index(winner)
+    neighbours = [mine[j] for j in (i - 1, i + 1) if 0 <= j < len(mine)]
+    if not neighbours:
+        return kind, strength / 10, strength
+    other = float(coarse.field(study.best_label(coarse, neighbours), "lambda"))
+    low, high = sorted((strength, other))
+    return kind, low, high
+
+
+def figures(data, tables):
+    from weightreg import plots
+
+    return {"lambda_curve": plots.lambda_curve(tables["grid"], tables["refine"])}

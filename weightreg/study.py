@@ -1,0 +1,239 @@
+"""The study table: a study's configurations, each trained once per seed, and their results.
+
+A study declares its configurations (`Configuration`: a label, the fields that describe it in
+its tables, and how its members train, with penalties named per weight group). `sweep` lays
+the members out, trains them in one engine call and hands back one `Outcome` per
+configuration: the population axis is made and consumed here and nowhere else.
+
+Each training stage writes its outcomes as a per-member table (`members_table`, exact values)
+that later stages read back (`Members`), and summarizes them over seeds for people
+(`summary`, `summary_table`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from weightreg import engine, io, stats
+from weightreg.data import Split
+from weightreg.models import GROUPS
+from weightreg.params import Params
+
+
+@dataclass(frozen=True)
+class Configuration:
+    """One setting of a study, trained once per seed.
+
+    `fields` describe it in the study's tables (for example {"kind": "l2", "lambda": 1e-3}); the
+    other attributes say how its members train (see `engine.Member`).
+    """
+
+    label: str
+    fields: Mapping[str, Any] = field(default_factory=dict)
+    kind: str = "l2"
+    penalties: Mapping[str, float] = field(default_factory=dict)
+    decay: Mapping[str, float] = field(default_factory=dict)
+    schedule: np.ndarray | None = field(default=None, compare=False, repr=False)
+
+    def member(self, seed: int) -> engine.Member:
+        return engine.Member(seed, self.kind, self.penalties, self.decay, self.schedule)
+
+
+def hidden_kernel(label: str, kind: str, strength: float, **fields: Any) -> Configuration:
+    """The tutorial's placement: a `kind` penalty on the hidden layer's kernel only."""
+    return Configuration(label, {"kind": kind, "lambda": strength, **fields}, kind,
+                         {"hidden_kernel": strength})
+
+
+def describe(kind: str, strength: float) -> str:
+    """A penalty as Keras writes it, e.g. `l2(0.001)`."""
+    return f"{kind}({strength:g})"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the members of one configuration reached: per-seed arrays in `seeds` order."""
+
+    configuration: Configuration
+    seeds: np.ndarray
+    train_acc: np.ndarray  # with the final weights, as the tutorial's model.evaluate gives it
+    test_acc: np.ndarray
+    train_loss: np.ndarray  # the data loss (binary cross-entropy), without the penalty
+    test_loss: np.ndarray
+    norms: dict[str, np.ndarray]  # the L2 norm of each weight group
+    history: dict[str, np.ndarray]  # per epoch: [epochs, seeds]
+    weights: tuple[np.ndarray, ...]  # final weights [seeds, ...], in GROUPS order
+
+
+def sweep(params: Params, split: Split, configurations: Sequence[Configuration], stage: str,
+          seeds: Sequence[int] | None = None, epochs: int | None = None) -> list[Outcome]:
+    """Train every configuration once per seed (default: seeds 0 .. train.seeds-1) in one
+    engine call, with the model and training settings of params.yaml.
+
+    A member whose loss turns NaN or infinite fails the stage: its metrics would be
+    meaningless, and a failure writes nothing, so earlier outputs stay intact.
+    """
+    seeds = np.arange(params.train.seeds) if seeds is None else np.asarray(seeds)
+    members = [c.member(int(seed)) for c in configurations for seed in seeds]
+    result = engine.train(split, members, hidden_units=params.model.hidden_units,
+                          epochs=epochs or params.train.epochs,
+                          batch_size=params.train.batch_size,
+                          learning_rate=params.train.learning_rate, label=stage)
+    bad = np.flatnonzero(result.diverged_at >= 0)
+    if bad.size:
+        n = len(seeds)
+        shown = "; ".join(f"{configurations[k // n].label}, seed {members[k].seed}, from epoch "
+                          f"{result.diverged_at[k] + 1}" for k in bad[:5])
+        raise io.BadInput(
+            f"{stage}: training diverged (loss NaN or infinite) for {bad.size} of "
+            f"{len(members)} members ({shown}{'; ...' if bad.size > 5 else ''}); "
+            f"lower train.learning_rate = {params.train.learning_rate!r} or the penalty strength")
+    norms = result.norms()
+    outcomes = []
+    for i, configuration in enumerate(configurations):
+        mine = slice(i * len(seeds), (i + 1) * len(seeds))
+        outcomes.append(Outcome(
+            configuration, seeds, result.final_train_acc[mine], result.final_test_acc[mine],
+            result.final_train_loss[mine], result.final_test_loss[mine],
+            {group: values[mine] for group, values in norms.items()},
+            {name: values[:, mine] for name, values in result.history.items()},
+            tuple(w[mine] for w in result.weights)))
+    return outcomes
+
+
+MEASURES = ("train_acc", "test_acc", "train_loss", "test_loss",
+            *(f"{group}_norm" for group in GROUPS))
+
+
+def members_table(outcomes: Sequence[Outcome]) -> str:
+    """One row per member, exact values: configuration, its fields, seed, accuracies, losses,
+    weight norms. Later stages read it back with `Members`."""
+    names = list(outcomes[0].configuration.fields)
+    columns: dict[str, list] = {"configuration": [], **{name: [] for name in names}, "seed": [],
+                                **{measure: [] for measure in MEASURES}}
+    for outcome in outcomes:
+        configuration = outcome.configuration
+        if list(configuration.fields) != names:
+            raise ValueError(f"configuration {configuration.label!r} has fields "
+                             f"{list(configuration.fields)}, the study's first has {names}")
+        for k, seed in enumerate(outcome.seeds):
+            columns["configuration"].append(configuration.label)
+            for name in names:
+                columns[name].append(configuration.fields[name])
+            columns["seed"].append(int(seed))
+            for measure in MEASURES:
+                values = (outcome.norms[measure[:-5]] if measure.endswith("_norm")
+                          else getattr(outcome, measure))
+                columns[measure].append(values[k])
+    return io.to_csv(columns, exact=True)
+
+
+class Members:
+    """A per-member table written by another stage, read back with its exact values."""
+
+    def __init__(self, path: str | Path, stage: str):
+        self.path, self.stage = path, stage
+        self.columns = io.read_csv(path)
+        if "configuration" not in self.columns or "seed" not in self.columns:
+            raise io.BadInput(f"{path}: not a per-member table; rerun the {stage} stage "
+                              f"(`dvc repro {stage}`)")
+
+    @property
+    def labels(self) -> list[str]:
+        return list(dict.fromkeys(self.columns["configuration"].astype(str)))
+
+    def rows(self, label: str) -> np.ndarray:
+        return np.flatnonzero(self.columns["configuration"].astype(str) == label)
+
+    def field(self, label: str, name: str):
+        """A field of one configuration (the same in all its rows)."""
+        return self.columns[name][self.rows(label)[0]]
+
+    def by_seed(self, label: str, measure: str = "test_acc") -> dict[int, float]:
+        rows = self.rows(label)
+        return dict(zip(self.columns["seed"][rows].astype(int).tolist(),
+                        self.columns[measure][rows].tolist()))
+
+    def paired(self, label: str, seeds: Sequence[int], measure: str = "test_acc") -> np.ndarray:
+        """One configuration's values for these seeds, in this order: the control of a paired
+        comparison. A seed it lacks means the table is from other params."""
+        values = self.by_seed(label, measure)
+        missing = [int(seed) for seed in seeds if int(seed) not in values]
+        if missing:
+            raise io.BadInput(f"{self.path}: {label!r} has no member with seed {missing[0]}; "
+                              f"rerun the {self.stage} stage (`dvc repro {self.stage}`)")
+        return np.array([values[int(seed)] for seed in seeds])
+
+
+def baseline(path: str | Path) -> Members:
+    """The baseline stage's members, to pair other configurations with seed by seed."""
+    table = Members(path, "baseline")
+    if table.labels != [BASELINE]:
+        raise io.BadInput(f"{path}: expected the baseline's members; rerun the baseline stage "
+                          "(`dvc repro baseline`)")
+    return table
+
+
+BASELINE = "no penalty"
+
+
+def summary(outcome: Outcome, control: np.ndarray | None = None) -> dict[str, float]:
+    """An outcome over seeds: mean accuracies, the test accuracy's standard deviation and 95%
+    interval, mean weight norms and, against the control's per-seed test accuracies, the
+    paired difference with its interval and p-value."""
+    test = stats.describe(outcome.test_acc)
+    result = {"train_acc": float(np.mean(outcome.train_acc)), "test_acc": test["mean"],
+              "test_acc_std": test["std"], "test_acc_lo": test["lo"], "test_acc_hi": test["hi"]}
+    if control is not None:
+        comparison = stats.paired(outcome.test_acc, control)
+        result.update(diff_vs_baseline=comparison["diff"], diff_lo=comparison["lo"],
+                      diff_hi=comparison["hi"], p_value=comparison["p_value"])
+    result.update({f"{group}_norm": float(np.mean(values))
+                   for group, values in outcome.norms.items()})
+    return result
+
+
+def summary_table(outcomes: Sequence[Outcome], summaries: Sequence[Mapping[str, float]],
+                  columns: Sequence[str] | None = None) -> str:
+    """One row per configuration for people and plots: its fields, then its summary (all of
+    it, or the keys in `columns`)."""
+    keys = list(columns or summaries[0])
+    table: dict[str, list] = {name: [o.configuration.fields[name] for o in outcomes]
+                              for name in outcomes[0].configuration.fields}
+    table.update({key: [row[key] for row in summaries] for key in keys})
+    return io.to_csv(table)
+
+
+def best_label(table: Members, labels: Sequence[str] | None = None) -> str:
+    """The configuration of a per-member table (or among `labels`) with the highest mean test
+    accuracy (ties: the larger lambda), as `best` picks it from summaries."""
+    labels = list(labels or table.labels)
+    means = [{"test_acc": float(np.mean(list(table.by_seed(label).values())))}
+             for label in labels]
+    return labels[best(means, [float(table.field(label, "lambda")) for label in labels])]
+
+
+def best(summaries: Sequence[Mapping[str, float]], strength: Sequence[float]) -> int:
+    """The configuration with the highest mean test accuracy; ties go to the stronger penalty
+    (the simpler model), so the order of the values in params.yaml does not matter."""
+    return max(range(len(summaries)), key=lambda i: (summaries[i]["test_acc"], strength[i]))
+
+
+def curves(outcome: Outcome) -> dict[str, np.ndarray]:
+    """Per-epoch means over seeds: learning curves as plot-data columns."""
+    history = {name: values.astype(np.float64).mean(axis=1)
+               for name, values in outcome.history.items()}
+    return {"epoch": np.arange(1, len(history["test_acc"]) + 1),
+            **{name: history[name] for name in ("train_acc", "test_acc", "train_loss",
+                                                 "test_loss")}}
+
+
+def headline(outcome: Outcome, summary_: Mapping[str, float], epochs: int) -> str:
+    """`N seeds x E epochs: test 0.943 +- 0.000` for a stage's result line."""
+    return (f"{len(outcome.seeds)} seeds x {epochs} epochs: test {summary_['test_acc']:.3f} "
+            f"+- {summary_['test_acc_std']:.3f}")
