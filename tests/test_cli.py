@@ -1,5 +1,5 @@
-"""Bad input at the command line: one clear message naming what is wrong, exit status 2, and
-every earlier output left exactly as it was."""
+"""The command line: bad input gets one clear line naming what is wrong, exit status 2, and
+every earlier output left exactly as it was; a programming error keeps its traceback."""
 
 from pathlib import Path
 
@@ -10,6 +10,7 @@ from weightreg import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 GOOD = (ROOT / "params.yaml").read_text()
+BASELINE = (ROOT / "members/baseline.csv").read_text()
 
 
 def edit(key: str, value) -> str:
@@ -25,9 +26,8 @@ def edit(key: str, value) -> str:
     return yaml.safe_dump(raw)
 
 
-BASELINE = (ROOT / "metrics/baseline.json").read_text()
-
-# (what is wrong, params.yaml text, data file text or None for a missing file, message parts)
+# (what is wrong, params.yaml text, data file text or None for a missing file, message parts,
+# baseline members text)
 CASES = [
     ("malformed yaml", "lambda: [1e-3\n", "good", ["params.yaml", "not valid YAML"]),
     ("not a mapping", "- 1\n- 2\n", "good", ["the top level", "mapping"]),
@@ -42,9 +42,9 @@ CASES = [
     ("corrupt data", GOOD, "x1,x2,y,split\n0.1,zz,1,train\n", ["moons.csv", "dvc repro data"]),
     ("data without test rows", GOOD, "x1,x2,y,split\n0.1,0.2,1,train\n",
      ["moons.csv", "both train and test rows"]),
-    ("corrupt baseline", GOOD, "good", ["baseline.json", "dvc repro baseline"], "{oops"),
-    ("baseline of other seeds", GOOD, "good", ["baseline.json", "train.seeds = 10"],
-     '{"test_acc_per_seed": [0.9, 0.9]}'),
+    ("corrupt baseline", GOOD, "good", ["baseline.csv", "rerun"], "{oops"),
+    ("baseline of other seeds", edit("train.seeds", 12), "good",
+     ["baseline.csv", "no member with seed 10", "dvc repro baseline"]),
 ]
 CASES = [case if len(case) == 5 else (*case, BASELINE) for case in CASES]
 
@@ -59,16 +59,15 @@ def test_bad_input_fails_clearly_and_keeps_outputs(tmp_path, capsys, case, param
         data.write_text((ROOT / "data/moons.csv").read_text())
     elif data_text is not None:
         data.write_text(data_text)
-    outputs = {name: tmp_path / name for name in ("metrics.json", "curves.csv", "model.keras")}
+    outputs = {name: tmp_path / name for name in ("members.csv", "curves.csv", "metrics.json")}
     for name, path in outputs.items():
         path.write_text(f"earlier {name}")
-    baseline = tmp_path / "baseline.json"
+    baseline = tmp_path / "baseline.csv"
     baseline.write_text(baseline_text)
     status = cli.main(["regularized", "--params", str(tmp_path / "params.yaml"),
                        "--data", str(data), "--baseline", str(baseline),
-                       "--metrics", str(outputs["metrics.json"]),
-                       "--curves", str(outputs["curves.csv"]),
-                       "--model", str(outputs["model.keras"])])
+                       *(arg for name, path in outputs.items()
+                         for arg in (f"--{name.split('.')[0]}", str(path)))])
     error = capsys.readouterr().err
     assert status == 2
     assert error.startswith("weightreg regularized: error: ") and error.count("\n") == 1
@@ -77,15 +76,16 @@ def test_bad_input_fails_clearly_and_keeps_outputs(tmp_path, capsys, case, param
     for name, path in outputs.items():
         assert path.read_text() == f"earlier {name}"
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        ["params.yaml", "baseline.json", *outputs] + (["moons.csv"] if data.exists() else []))
+        ["params.yaml", "baseline.csv", *outputs] + (["moons.csv"] if data.exists() else []))
 
 
-def test_plots_stage_names_a_missing_input(tmp_path, capsys):
-    args = ["plots"]
-    for name in cli.STAGES["plots"]:
-        args += [f"--{name.replace('_', '-')}", str(tmp_path / name)]
-    assert cli.main(args) == 2
+def test_figures_stage_names_a_missing_input(tmp_path, capsys):
+    (tmp_path / "plots").mkdir()
+    status = cli.main(["figures", "--data", str(ROOT / "data/moons.csv"),
+                       "--tables", str(tmp_path / "plots"), "--out", str(tmp_path / "figures")])
+    assert status == 2
     assert "run the stage that writes it" in capsys.readouterr().err
+    assert not (tmp_path / "figures").exists()
 
 
 @pytest.mark.parametrize("argv", [["train"], ["grid", "--data", "x"], []])
@@ -96,17 +96,31 @@ def test_bad_command_lines_exit_2_with_usage(argv, capsys):
     assert "usage:" in capsys.readouterr().err
 
 
+def test_a_programming_error_keeps_its_traceback(tmp_path, monkeypatch):
+    """A ValueError from inside the code (here, a shape error) is not the user's mistake: it
+    propagates with its traceback instead of becoming a one-line 'bad input' message."""
+    from weightreg.stages import data
+
+    def broken(params, *, out):
+        raise ValueError("Incompatible shapes: [30,500] vs. [70,500]")
+
+    monkeypatch.setattr(data, "run", broken)
+    with pytest.raises(ValueError, match="Incompatible shapes"):
+        cli.main(["data", "--params", str(ROOT / "params.yaml"),
+                  "--out", str(tmp_path / "moons.csv")])
+
+
 def test_divergence_fails_the_stage_and_keeps_outputs(tmp_path, capsys):
     raw = yaml.safe_load(GOOD)
     raw["train"].update(learning_rate=1e30, epochs=3, seeds=2)
     raw["model"]["hidden_units"] = 8
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(raw))
-    outputs = [tmp_path / "metrics.json", tmp_path / "curves.csv"]
+    outputs = [tmp_path / "members.csv", tmp_path / "curves.csv"]
     for path in outputs:
         path.write_text("earlier")
     status = cli.main(["baseline", "--params", str(tmp_path / "params.yaml"),
                        "--data", str(ROOT / "data/moons.csv"),
-                       "--metrics", str(outputs[0]), "--curves", str(outputs[1])])
+                       "--members", str(outputs[0]), "--curves", str(outputs[1])])
     error = capsys.readouterr().err
     assert status == 2
     assert "diverged" in error and "2 of 2 members" in error

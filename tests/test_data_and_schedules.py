@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import make_moons
 
-from weightreg import data, schedules
+from weightreg import data, io, schedules
 from weightreg.params import Data
 
 
@@ -27,7 +27,7 @@ def test_csv_round_trip_is_exact():
 @pytest.mark.parametrize("text", ["", "a,b\n1,2\n", "x1,x2,y,split\n1,2,oops,train\n0,1,0,test\n",
                                   "x1,x2,y,split\n1,2,1,train\n"])
 def test_damaged_csv_is_refused(text):
-    with pytest.raises(ValueError, match="data"):
+    with pytest.raises(io.BadInput, match="data"):
         data.from_csv(text, "data/moons.csv")
 
 

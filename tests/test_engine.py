@@ -20,24 +20,25 @@ def numpy_penalty(weights, kind, strengths):
 @pytest.mark.parametrize("kind", ["l1", "l2", "l1_l2"])
 def test_penalty_matches_numpy_and_keras(kind):
     rng = np.random.default_rng(0)
-    members = [engine.Member(0, kind, (1e-3, 0.0, 0.0, 0.0)),
-               engine.Member(1, kind, (1e-2, 1e-3, 1e-1, 0.5))]
+    members = [engine.Member(0, kind, {"hidden_kernel": 1e-3}),
+               engine.Member(1, kind, {"hidden_kernel": 1e-2, "hidden_bias": 1e-3,
+                                   "output_kernel": 1e-1, "output_bias": 0.5})]
     weights = [rng.normal(size=(2,) + shape).astype(np.float32)
                for shape in ((2, 7), (7,), (7, 1), (1,))]
     l1, l2, _ = engine.coefficients(members)
     ours = engine.penalty(weights, l1, l2).numpy()
     for k, member in enumerate(members):
         mine = [w[k] for w in weights]
-        expected = numpy_penalty(mine, kind, member.strengths)
+        strengths = engine.per_group(member.penalties)
+        expected = numpy_penalty(mine, kind, strengths)
         keras_value = sum(float(models.regularizer(kind, s)(w)) for s, w in
-                          zip(member.strengths, mine) if s)
+                          zip(strengths, mine) if s)
         np.testing.assert_allclose(ours[k], expected, rtol=1e-6)
         np.testing.assert_allclose(keras_value, expected, rtol=1e-6)
 
 
 def keras_fit(member, split, epochs, batch_size, shuffle):
-    model = models.mlp(HIDDEN, member.kind, dict(zip(models.GROUPS, member.strengths)),
-                       decay=dict(zip(models.GROUPS, member.decay)))
+    model = models.mlp(HIDDEN, member.kind, member.penalties, decay=member.decay)
     model.set_weights(models.initial_weights(member.seed, HIDDEN))
     history = model.fit(split.x_train, split.y_train, epochs=epochs, batch_size=batch_size,
                         shuffle=shuffle, verbose=0,
@@ -73,30 +74,31 @@ def test_population_matches_keras_fit():
     # 100 epochs: beyond that, l1 weights oscillating around zero flip the sign of their
     # gradient on round-off differences, and the two runs part by about 1e-4.
     members = [engine.Member(0),
-               engine.Member(1, "l1", (1e-3, 0.0, 0.0, 0.0)),
-               engine.Member(2, "l2", (1e-3, 1e-2, 0.0, 0.0)),
-               engine.Member(3, "l1_l2", (1e-4, 1e-4, 1e-3, 1e-3))]
+               engine.Member(1, "l1", {"hidden_kernel": 1e-3}),
+               engine.Member(2, "l2", {"hidden_kernel": 1e-3, "hidden_bias": 1e-2}),
+               engine.Member(3, "l1_l2", {"hidden_kernel": 1e-4, "hidden_bias": 1e-4,
+                                         "output_kernel": 1e-3, "output_bias": 1e-3})]
     assert_matches_keras(SPLIT, members, epochs=100, batch_size=32)
 
 
 def test_decoupled_decay_matches_keras_adamw():
     # AdamW shrinks every weight by decay * learning_rate per step, 10% over these 100 steps
     # at decay 1, so an engine that ignored it would miss by far more than the tolerance.
-    members = [engine.Member(0, decay=(1.0, 1.0, 1.0, 1.0)),
-               engine.Member(2, "l2", (1e-3, 0.0, 0.0, 0.0), decay=(0.5, 0.0, 0.0, 0.0))]
+    members = [engine.Member(0, decay=dict.fromkeys(models.GROUPS, 1.0)),
+               engine.Member(2, "l2", {"hidden_kernel": 1e-3}, decay={"hidden_kernel": 0.5})]
     assert_matches_keras(SPLIT, members, epochs=100, batch_size=32)
 
 
 def test_several_batches_per_epoch_match_keras_fit():
     # 50 training rows in batches of 16: three full batches and one of 2 rows per epoch.
     split = data.make(Data(120, 0.2, 1, 50))
-    members = [engine.Member(0, "l2", (1e-3, 0.0, 0.0, 0.0)), engine.Member(5)]
+    members = [engine.Member(0, "l2", {"hidden_kernel": 1e-3}), engine.Member(5)]
     assert_matches_keras(split, members, epochs=15, batch_size=16)
 
 
 def test_members_are_independent_of_their_neighbours():
-    alone = engine.Member(3, "l2", (1e-2, 0.0, 0.0, 0.0))
-    crowd = [engine.Member(7, "l1", (1e-1, 1e-1, 1e-1, 1e-1)), alone, engine.Member(0)]
+    alone = engine.Member(3, "l2", {"hidden_kernel": 1e-2})
+    crowd = [engine.Member(7, "l1", dict.fromkeys(models.GROUPS, 1e-1)), alone, engine.Member(0)]
     kwargs = dict(hidden_units=HIDDEN, epochs=50, batch_size=8, learning_rate=1e-3,
                   progress=False)  # 30 rows in batches of 8: shuffled every epoch
     single = engine.train(SPLIT, [alone], **kwargs)
@@ -111,10 +113,11 @@ def test_schedule_scales_the_penalty_epoch_by_epoch():
     # A schedule of zeros then the strength equals training unregularized, then regularized.
     kwargs = dict(hidden_units=HIDDEN, batch_size=32, learning_rate=1e-3, progress=False)
     lam = np.array([0.0] * 20 + [1e-2] * 20)
-    scheduled = engine.train(SPLIT, [engine.Member(0, "l2", (1.0, 0, 0, 0), lam)], epochs=40,
+    scheduled = engine.train(SPLIT, [engine.Member(0, "l2", {"hidden_kernel": 1.0}, schedule=lam)],
+                             epochs=40,
                              **kwargs)
     plain = engine.train(SPLIT, [engine.Member(0)], epochs=20, **kwargs)
-    then = engine.train(SPLIT, [engine.Member(0, "l2", (1e-2, 0, 0, 0))], epochs=20,
+    then = engine.train(SPLIT, [engine.Member(0, "l2", {"hidden_kernel": 1e-2})], epochs=20,
                         initial=plain.weights, **kwargs)
     np.testing.assert_allclose(scheduled.history["test_total"][:20, 0],
                                plain.history["test_total"][:, 0], atol=1e-6)
@@ -126,7 +129,7 @@ def test_schedule_scales_the_penalty_epoch_by_epoch():
 def test_exported_member_predicts_like_the_engine(tmp_path):
     import keras
 
-    members = [engine.Member(4, "l2", (1e-3, 0.0, 0.0, 0.0)), engine.Member(1)]
+    members = [engine.Member(4, "l2", {"hidden_kernel": 1e-3}), engine.Member(1)]
     result = engine.train(SPLIT, members, hidden_units=HIDDEN, epochs=20, batch_size=32,
                           learning_rate=1e-3, progress=False)
     path = tmp_path / "member.keras"
@@ -140,7 +143,7 @@ def test_exported_member_predicts_like_the_engine(tmp_path):
 
 
 def test_divergence_is_reported_per_member():
-    members = [engine.Member(0), engine.Member(1, "l2", (1e30, 0.0, 0.0, 0.0))]
+    members = [engine.Member(0), engine.Member(1, "l2", {"hidden_kernel": 1e30})]
     result = engine.train(SPLIT, members, hidden_units=HIDDEN, epochs=5, batch_size=32,
                           learning_rate=1e-3, progress=False)
     assert result.diverged_at[0] == -1 and result.diverged_at[1] >= 0
@@ -150,7 +153,7 @@ def test_groups_of_members_give_the_same_results():
     assert engine.group_sizes(600, 64) == (10, 60)
     assert engine.group_sizes(130, 64) == (3, 44)
     assert engine.group_sizes(5, 64) == (1, 5)
-    members = [engine.Member(seed, "l2", (10.0 ** -seed, 0.0, 0.0, 0.0)) for seed in range(5)]
+    members = [engine.Member(seed, "l2", {"hidden_kernel": 10.0 ** -seed}) for seed in range(5)]
     kwargs = dict(hidden_units=HIDDEN, epochs=30, batch_size=32, learning_rate=1e-3,
                   progress=False)
     whole = engine.train(SPLIT, members, **kwargs)

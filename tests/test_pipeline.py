@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -67,52 +68,79 @@ def project(tmp_path_factory):
 
 FIGURES = ("data", "learning_curves", "lambda_curve", "weight_norms", "layerwise", "decoupled",
            "progressive", "placement", "boundaries", "sequence")
-# What the pipeline computes: every metric and every plot data file (figures are drawn from them).
-STUDIES = ("baseline", "regularized", "grid", "refine", "layerwise", "decoupled", "placement",
+TRAINED = ("baseline", "regularized", "grid", "refine", "layerwise", "decoupled", "placement",
            "progressive", "sequence")
-RESULTS = ("data/moons.csv", *(f"metrics/{name}.json" for name in STUDIES),
-           "plots/baseline.csv", "plots/regularized.csv", "plots/grid.csv", "plots/refine.csv",
-           "plots/layerwise.csv", "plots/decoupled.csv", "plots/placement.csv",
-           "plots/boundaries.csv", "plots/progressive.csv", "plots/repeated.csv",
-           "plots/sequence.csv", *(f"plots/figures/{name}.png" for name in FIGURES))
+WITH_METRICS = ("regularized", "grid", "refine", "layerwise", "decoupled", "placement",
+                "progressive", "sequence")
+PLOT_DATA = ("baseline", "regularized", "grid", "refine", "layerwise", "decoupled", "placement",
+             "boundaries", "progressive", "repeated", "sequence")
+# What the pipeline computes: every metric, table and figure.
+RESULTS = ("data/moons.csv", *(f"members/{name}.csv" for name in TRAINED),
+           *(f"metrics/{name}.json" for name in WITH_METRICS),
+           *(f"plots/{name}.csv" for name in PLOT_DATA),
+           *(f"figures/{name}.png" for name in FIGURES))
+# The metrics `dvc exp show` has as columns, in this order: the headline first.
+HEADLINE = ["test_acc", "test_acc_lo", "test_acc_hi", "diff_vs_baseline", "p_value",
+            "baseline_test_acc", "train_acc"]
+
+
+def stages_run(output: str) -> set[str]:
+    return {line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage")}
+
+
+def metrics(project) -> dict[str, dict]:
+    return {name: json.loads((project / f"metrics/{name}.json").read_text())
+            for name in WITH_METRICS}
 
 
 def test_repro_writes_every_output(project):
-    for stage in ("baseline", "regularized"):
-        metrics = json.loads((project / f"metrics/{stage}.json").read_text())
-        assert 0.5 <= metrics["test_acc"] <= 1.0
-        assert len(metrics["test_acc_per_seed"]) == TINY["train"]["seeds"]
-    grid = (project / "plots/grid.csv").read_text().splitlines()
-    assert grid[0].startswith("kind,lambda,train_acc,test_acc,test_acc_std")
-    assert len(grid) == 1 + len(TINY["grid"]["kinds"]) * len(TINY["grid"]["values"])
-    best = json.loads((project / "metrics/grid.json").read_text())
+    for name in RESULTS:
+        assert (project / name).stat().st_size > 0, name
+    baseline = io.read_csv(project / "members/baseline.csv")
+    assert list(baseline["seed"]) == list(range(TINY["train"]["seeds"]))
+    grid = io.read_csv(project / "members/grid.csv")
+    kinds, values = TINY["grid"]["kinds"], TINY["grid"]["values"]
+    assert len(grid["seed"]) == len(kinds) * len(values) * TINY["train"]["seeds"]
+    assert set(zip(grid["kind"], grid["lambda"])) == {(k, v) for k in kinds for v in values}
+    # Exact values: accuracies are whole rows of the 70 test rows.
+    assert np.array_equal(np.rint(grid["test_acc"] * 70) / 70, grid["test_acc"])
+    # The grid's best, recomputed from its members, is what its metrics say.
+    means = {(k, v): grid["test_acc"][(grid["kind"] == k) & (grid["lambda"] == v)].mean()
+             for k in kinds for v in values}
+    best = max(means, key=lambda key: (means[key], key[1]))
+    found = metrics(project)["grid"]
+    assert (found["best_kind"], found["best_lambda"]) == best
+    assert found["best_test_acc"] == pytest.approx(means[best], abs=1e-6)
+    # The headline's difference is paired seed by seed with the baseline's members.
+    regularized = io.read_csv(project / "members/regularized.csv")
+    expected = stats.paired(regularized["test_acc"], baseline["test_acc"])
+    headline = metrics(project)["regularized"]
+    assert headline["diff_vs_baseline"] == pytest.approx(expected["diff"], abs=1e-6)
+    assert headline["p_value"] == pytest.approx(expected["p_value"], abs=1e-6)
     table = io.read_csv(project / "plots/grid.csv")
-    top = max(range(len(table["lambda"])),
-              key=lambda i: (table["test_acc"][i], table["lambda"][i]))
-    assert (best["best_kind"], best["best_lambda"]) == (table["kind"][top], table["lambda"][top])
-    assert set(best["by_kind"]) == {"l1", "l2"}
-    placement = json.loads((project / "metrics/placement.json").read_text())
-    everything, tutorial = (placement[name]["test_acc_per_seed"]
-                            for name in ("everything", "hidden_kernel"))
-    expected = stats.paired(everything, tutorial)
-    for key, value in placement["everything"]["vs_hidden_kernel"].items():
-        assert value == pytest.approx(expected[key], abs=1e-6), key
-    refine = json.loads((project / "metrics/refine.json").read_text())
-    assert refine["kind"] == best["best_kind"] and len(refine["decade"]) == 2
-    assert len((project / "plots/refine.csv").read_text().splitlines()) == 1 + 3
-    layerwise = (project / "plots/layerwise.csv").read_text().splitlines()
-    assert layerwise[0].startswith("hidden_lambda,output_lambda,") and len(layerwise) == 1 + 4
-    decoupled = json.loads((project / "metrics/decoupled.json").read_text())
-    assert set(decoupled) == {"l2 (coupled)", "decay (AdamW)"}
-    sequence = json.loads((project / "metrics/sequence.json").read_text())
-    assert set(sequence) == {"conv1d", "lstm"} and "vs_none" in sequence["lstm"]["l2(0.001)"]
+    assert list(table)[:2] == ["kind", "lambda"] and "test_acc_lo" in table
     boundaries = (project / "plots/boundaries.csv").read_text().splitlines()
     assert len(boundaries) == 1 + 3 * 5 * 5
     curves = (project / "plots/progressive.csv").read_text().splitlines()
     assert len(curves) == 1 + TINY["progressive"]["smithing"]["epochs"]
     for name in FIGURES:
-        assert (project / f"plots/figures/{name}.png").read_bytes()[:4] == b"\x89PNG"
+        assert (project / f"figures/{name}.png").read_bytes()[:4] == b"\x89PNG"
     assert "up to date" in run(project, "dvc", "status").stdout
+
+
+def test_metrics_are_few_scalars_with_fixed_names_headline_first(project):
+    found = metrics(project)
+    leaves = [value for values in found.values() for value in values.values()]
+    assert len(leaves) <= 30
+    assert all(isinstance(value, (int, float, str)) for value in leaves)
+    assert list(found["regularized"]) == HEADLINE
+    # No key carries a param value or a configuration's label.
+    keys = [key for values in found.values() for key in values]
+    assert all(key.replace("_", "").isalnum() and key.islower() for key in keys), keys
+    assert len(set(keys)) == len(keys), "a name in two files gets a file prefix in exp show"
+    shown = json.loads(run(project, "dvc", "exp", "show", "--json").stdout)
+    files = list(shown[0]["data"]["metrics"])
+    assert files[:2] == ["metrics/regularized.json", "metrics/grid.json"], files
 
 
 def test_same_params_give_byte_identical_results(project):
@@ -124,41 +152,66 @@ def test_same_params_give_byte_identical_results(project):
 
 def test_exp_run_reruns_only_what_depends_on_lambda(project):
     done = run(project, "dvc", "exp", "run", "-S", "lambda=1e-05")
-    ran = {line.split("'")[1] for line in done.stdout.splitlines()
-           if line.startswith("Running stage")}
-    assert ran == {"regularized", "placement", "plots"}
-    shown = json.loads(run(project, "dvc", "exp", "show", "--json").stdout)
-    assert "lambda" in json.dumps(shown) and "1e-05" in json.dumps(shown)
+    # `data` checks all of params.yaml first; its split is unchanged, so nothing else reruns.
+    assert stages_run(done.stdout) == {"data", "regularized", "placement", "figures"}
+    assert "regularized: l2(1e-05) on the hidden kernel, 2 seeds x 30 epochs: test" in done.stdout
+    assert "oneDNN" not in done.stdout + done.stderr and "absl" not in done.stdout + done.stderr
+    diff = json.loads(run(project, "dvc", "metrics", "diff", "HEAD", "--json").stdout)
+    assert set(diff) <= {"metrics/regularized.json", "metrics/placement.json"}
+    assert sum(len(rows) for rows in diff.values()) <= 9
     plots = json.loads(run(project, "dvc", "plots", "diff", "HEAD", "--json").stdout)["data"]
-    curves = plots["Learning curves, baseline and regularized"][0]
+    curves = plots["plots/regularized.csv"][0]
     assert set(curves["revisions"]) == {"HEAD", "workspace"}
-    rows = curves["content"]["data"]["values"]
-    assert {row["rev"] for row in rows} == {"HEAD", "workspace"}
-    assert len(rows) == 2 * 2 * 2 * TINY["train"]["epochs"]  # revisions x files x columns
-    lambda_curve = plots["Test accuracy against lambda, one line per kind (log axis)"][0]
-    assert lambda_curve["content"]["encoding"]["x"]["scale"]["type"] == "log"
-    assert {row["kind"] for row in lambda_curve["content"]["data"]["values"]} == {"l1", "l2"}
-    assert all(f"plots/figures/{name}.png" in plots for name in FIGURES)
+    assert len(curves["content"]["data"]["values"]) == 2 * TINY["train"]["epochs"]
+    lambda_curve = plots["plots/grid.csv"][0]["content"]
+    assert lambda_curve["encoding"]["x"]["scale"]["type"] == "log"
+    assert {row["kind"] for row in lambda_curve["data"]["values"]} == {"l1", "l2"}
+    assert all(f"figures/{name}.png" in plots for name in FIGURES)
+
+
+def test_revisiting_params_restores_from_the_run_cache(project):
+    first = run(project, "dvc", "exp", "run", "-S", "lambda=3e-3")
+    assert "regularized" in stages_run(first.stdout)
+    trained = (project / "members/regularized.csv").read_bytes()
+    run(project, "dvc", "exp", "run", "-S", "lambda=1e-3")
+    again = run(project, "dvc", "exp", "run", "-S", "lambda=3e-3")
+    assert stages_run(again.stdout) == {"data"}, again.stdout
+    for stage in ("regularized", "placement", "figures"):
+        assert f"Stage '{stage}' is cached - skipping run" in again.stdout
+    assert (project / "members/regularized.csv").read_bytes() == trained
 
 
 def test_bad_lambda_fails_clearly_and_keeps_outputs(project):
-    before = (project / "metrics/regularized.json").read_bytes()
+    kept = ("data/moons.csv", "members/regularized.csv", "metrics/regularized.json",
+            "plots/regularized.csv", "figures/learning_curves.png")
+    before = {name: (project / name).read_bytes() for name in kept}
     done = run(project, "dvc", "exp", "run", "-S", "lambda=-1", ok=False)
     assert done.returncode != 0
-    assert "lambda = -1" in done.stderr + done.stdout and ">= 0" in done.stderr + done.stdout
-    assert (project / "metrics/regularized.json").read_bytes() == before
+    message = done.stderr + done.stdout
+    assert "weightreg data: error: params.yaml: lambda = -1 is not allowed" in message
+    assert ">= 0" in message and "Traceback" not in message
+    for name in kept:
+        assert (project / name).read_bytes() == before[name], name
+    run(project, "git", "checkout", "params.yaml")
 
 
-def test_queued_sweep_runs_every_variant(project):
+def test_queued_experiments_run_the_code_they_were_queued_with(project):
     run(project, "dvc", "exp", "run", "--queue", "-S", "lambda=1e-4,1e-3,1e-2")
-    run(project, "dvc", "queue", "start", "-j", "2")
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline:
-        status = run(project, "dvc", "queue", "status").stdout
-        if not any(word in status for word in ("Queued", "Running")):
-            break
-        time.sleep(3)
-    run(project, "dvc", "queue", "stop", ok=False)
+    # An edit of the workspace's code after queueing must not reach the queued runs.
+    stage = project / "weightreg/stages/regularized.py"
+    original = stage.read_text()
+    stage.write_text(original + '\nraise SystemExit("the workspace\'s edited code ran")\n')
+    try:
+        run(project, "dvc", "queue", "start", "-j", "2")
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            status = run(project, "dvc", "queue", "status").stdout
+            if not any(word in status for word in ("Queued", "Running")):
+                break
+            time.sleep(3)
+        run(project, "dvc", "queue", "stop", ok=False)
+    finally:
+        stage.write_text(original)
     assert "Failed" not in status, status
     shown = json.loads(run(project, "dvc", "exp", "show", "--json").stdout)
     found = {}
@@ -193,10 +246,10 @@ def test_offline_page_renders_every_plot(project, tmp_path):
              "--window-size=1400,2600"]
     url = (out / "index.html").as_uri()
     dom = run(tmp_path, browser, *flags, "--dump-dom", url).stdout
-    declared = [next(iter(p)) if isinstance(p, dict) else p
-                for p in yaml.safe_load((ROOT / "dvc.yaml").read_text())["plots"]]
+    stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+    declared = [next(iter(entry)) for stage in stages.values() for entry in stage.get("plots", [])]
     vega_plots = html.count("vegaEmbed(")
-    assert vega_plots == sum(not name.endswith(".png") for name in declared)
+    assert vega_plots == len(declared) - 1  # every plot output but the folder of figures
     # vega-embed draws each chart into a <canvas> inside its div; an error in a spec or a
     # missing library leaves the div without one.
     assert dom.count("<canvas") == vega_plots, dom[-3000:]

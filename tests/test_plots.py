@@ -61,8 +61,8 @@ def test_sequence_bars_tell_regularized_from_plain():
 def test_placement_draws_the_baseline_from_the_paired_difference():
     figure = plots.placement({"placement": np.array(["hidden_kernel", "everything"]),
                               "test_acc": np.array([0.94, 0.93]),
-                              "test_acc_ci95_low": np.array([0.94, 0.92]),
-                              "test_acc_ci95_high": np.array([0.94, 0.94]),
+                              "test_acc_lo": np.array([0.94, 0.92]),
+                              "test_acc_hi": np.array([0.94, 0.94]),
                               "diff_vs_baseline": np.array([0.03, 0.02])})
     (line,) = figure.axes[0].get_lines()[-1:]
     assert line.get_ydata()[0] == pytest.approx(0.91)

@@ -25,8 +25,9 @@ def test_results_table_matches_metrics():
     rows = table_rows()
     expected = {}
     for name, label in (("baseline", "baseline"), ("regularized", "l2(0.001)")):
-        m = json.loads((ROOT / f"metrics/{name}.json").read_text())
-        expected[label] = cell(m["train_acc"], m["test_acc"], m["test_acc_std"])
+        members = io.read_csv(ROOT / f"members/{name}.csv")
+        expected[label] = cell(members["train_acc"].mean(), members["test_acc"].mean(),
+                               members["test_acc"].std(ddof=1))
     grid = io.read_csv(ROOT / "plots/grid.csv")
     for kind, lam, train, test, std in zip(grid["kind"], grid["lambda"], grid["train_acc"],
                                            grid["test_acc"], grid["test_acc_std"]):
@@ -35,5 +36,7 @@ def test_results_table_matches_metrics():
     assert set(rows) == set(expected)
     for label, (train, test) in expected.items():
         assert tuple(rows[label][2:4]) == (train, test), label
+    headline = json.loads((ROOT / "metrics/regularized.json").read_text())
+    assert f"{headline['test_acc']:.3f}" == expected["l2(0.001)"][1][:5]
     params = (ROOT / "params.yaml").read_text()
     assert re.search(r"^lambda: 1\.0e-3$", params, re.M) and re.search(r"^regularizer: l2$", params, re.M), "the l2(0.001) row"

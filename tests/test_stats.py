@@ -16,7 +16,7 @@ def test_t_interval_matches_scipy():
 
 def test_interval_of_identical_values_is_a_point():
     assert stats.t_interval([0.5, 0.5, 0.5]) == (0.5, 0.5)
-    assert stats.describe([0.7]) == {"mean": 0.7, "std": 0.0, "ci95": [0.7, 0.7]}
+    assert stats.describe([0.7]) == {"mean": 0.7, "std": 0.0, "lo": 0.7, "hi": 0.7}
 
 
 def test_sign_flip_by_hand():
@@ -41,5 +41,5 @@ def test_sign_flip_matches_scipy_permutation_test(seed):
 def test_paired_difference_and_interval():
     result = stats.paired([3.0, 4.0, 5.0], [1.0, 1.0, 1.0])
     assert result["diff"] == pytest.approx(3.0)
-    np.testing.assert_allclose(result["ci95"], scipy_stats.t.interval(
+    np.testing.assert_allclose([result["lo"], result["hi"]], scipy_stats.t.interval(
         0.95, 2, loc=3.0, scale=scipy_stats.sem([2.0, 3.0, 4.0])))

@@ -198,6 +198,11 @@ def summary(outcome: Outcome, control: np.ndarray | None = None) -> dict[str, fl
     return result
 
 
+def summaries(outcomes: Sequence[Outcome], baseline: Members) -> list[dict[str, float]]:
+    """Each outcome's summary, paired seed by seed with the baseline's members."""
+    return [summary(o, baseline.paired(BASELINE, o.seeds)) for o in outcomes]
+
+
 def summary_table(outcomes: Sequence[Outcome], summaries: Sequence[Mapping[str, float]],
                   columns: Sequence[str] | None = None) -> str:
     """One row per configuration for people and plots: its fields, then its summary (all of

@@ -20,9 +20,9 @@ def configurations(params: Params) -> list[study.Configuration]:
 
 def run(params: Params, *, data: str, baseline: str, members: str, table: str,
         metrics: str) -> str:
-    control = study.baseline(baseline)
+    control = study.baseline(baseline)  # read first: a bad file fails before training
     outcomes = study.sweep(params, moons.load(data), configurations(params), "decoupled")
-    rows = [study.summary(o, control.paired(study.BASELINE, o.seeds)) for o in outcomes]
+    rows = study.summaries(outcomes, control)
 
     def best(method):
         mine = [i for i, o in enumerate(outcomes) if o.configuration.fields["kind"] == method]
@@ -33,8 +33,8 @@ def run(params: Params, *, data: str, baseline: str, members: str, table: str,
     (coupled, coupled_row), (decay, decay_row) = best(COUPLED), best(DECOUPLED)
     io.write({
         members: study.members_table(outcomes), table: study.summary_table(outcomes, rows),
-        metrics: io.to_json({"coupled_best_test_acc": coupled_row["test_acc"],
-                             "decay_best_test_acc": decay_row["test_acc"]}),
+        metrics: io.to_json({"coupled_test_acc": coupled_row["test_acc"],
+                             "decay_test_acc": decay_row["test_acc"]}),
     })
     return (f"{len(params.decoupled.values)} strengths, best coupled {coupled.label}: test "
             f"{coupled_row['test_acc']:.3f}, best decoupled {decay.label}: test "

@@ -12,9 +12,9 @@ def configurations(params: Params) -> list[study.Configuration]:
 
 def run(params: Params, *, data: str, baseline: str, members: str, table: str,
         metrics: str) -> str:
-    control = study.baseline(baseline)
+    control = study.baseline(baseline)  # read first: a bad file fails before training
     outcomes = study.sweep(params, moons.load(data), configurations(params), "grid")
-    rows = [study.summary(o, control.paired(study.BASELINE, o.seeds)) for o in outcomes]
+    rows = study.summaries(outcomes, control)
     best = study.best(rows, [o.configuration.fields["lambda"] for o in outcomes])
     winner = outcomes[best].configuration
     io.write({

@@ -7,7 +7,7 @@ from weightreg.params import Params
 
 def run(params: Params, *, data: str, baseline: str, members: str, table: str,
         metrics: str) -> str:
-    control = study.baseline(baseline)
+    control = study.baseline(baseline)  # read first: a bad file fails before training
     kind = params.regularizer
     configurations = [
         study.Configuration(f"hidden {hidden:g}, output {output:g}",
@@ -15,15 +15,15 @@ def run(params: Params, *, data: str, baseline: str, members: str, table: str,
                             {"hidden_kernel": hidden, "output_kernel": output})
         for hidden in params.layerwise.hidden for output in params.layerwise.output]
     outcomes = study.sweep(params, moons.load(data), configurations, "layerwise")
-    rows = [study.summary(o, control.paired(study.BASELINE, o.seeds)) for o in outcomes]
+    rows = study.summaries(outcomes, control)
     # Ties go to the stronger total penalty.
     best = study.best(rows, [sum(c.penalties.values()) for c in configurations])
     fields = configurations[best].fields
     io.write({
         members: study.members_table(outcomes), table: study.summary_table(outcomes, rows),
-        metrics: io.to_json({"best_hidden_lambda": fields["hidden_lambda"],
-                             "best_output_lambda": fields["output_lambda"],
-                             "best_test_acc": rows[best]["test_acc"]}),
+        metrics: io.to_json({"layerwise_hidden_lambda": fields["hidden_lambda"],
+                             "layerwise_output_lambda": fields["output_lambda"],
+                             "layerwise_test_acc": rows[best]["test_acc"]}),
     })
     return (f"{kind}, {len(outcomes)} pairs, "
             f"{study.headline(outcomes[best], rows[best], params.train.epochs)} at the best, "

@@ -15,12 +15,12 @@ PLACEMENTS = {
 
 def run(params: Params, *, data: str, baseline: str, members: str, table: str,
         metrics: str) -> str:
-    control = study.baseline(baseline)
+    control = study.baseline(baseline)  # read first: a bad file fails before training
     configurations = [study.Configuration(name, {"placement": name}, params.regularizer,
                                           dict.fromkeys(groups, params.lam))
                       for name, groups in PLACEMENTS.items()]
     outcomes = study.sweep(params, moons.load(data), configurations, "placement")
-    rows = [study.summary(o, control.paired(study.BASELINE, o.seeds)) for o in outcomes]
+    rows = study.summaries(outcomes, control)
     tutorial = outcomes[0].test_acc
     for outcome, row in zip(outcomes, rows):  # paired with the tutorial's placement
         comparison = stats.paired(outcome.test_acc, tutorial)
@@ -30,7 +30,7 @@ def run(params: Params, *, data: str, baseline: str, members: str, table: str,
     io.write({
         members: study.members_table(outcomes), table: study.summary_table(outcomes, rows),
         metrics: io.to_json({"best_placement": configurations[best].label,
-                             "best_test_acc": rows[best]["test_acc"]}),
+                             "placement_test_acc": rows[best]["test_acc"]}),
     })
     return (f"{study.describe(params.regularizer, params.lam)} in {len(outcomes)} places, "
             + ", ".join(f"{c.label} {row['test_acc']:.3f}" for c, row in zip(configurations, rows)))

@@ -9,7 +9,7 @@ from weightreg.params import Params
 
 def run(params: Params, *, data: str, baseline: str, grid: str, members: str, table: str,
         metrics: str) -> str:
-    control = study.baseline(baseline)
+    control = study.baseline(baseline)  # read first: a bad file fails before training
     coarse = study.Members(grid, "grid")
     kind, low, high = decade(coarse)
     # Points evenly spaced on the log axis; linearly when the decade starts at lambda 0.
@@ -18,11 +18,12 @@ def run(params: Params, *, data: str, baseline: str, grid: str, members: str, ta
     outcomes = study.sweep(params, moons.load(data),
                            [study.hidden_kernel(study.describe(kind, v), kind, float(v))
                             for v in values], "refine")
-    rows = [study.summary(o, control.paired(study.BASELINE, o.seeds)) for o in outcomes]
+    rows = study.summaries(outcomes, control)
     best = study.best(rows, values)
     io.write({
         members: study.members_table(outcomes), table: study.summary_table(outcomes, rows),
-        metrics: io.to_json({"best_lambda": values[best], "best_test_acc": rows[best]["test_acc"]}),
+        metrics: io.to_json({"refined_lambda": values[best],
+                             "refined_test_acc": rows[best]["test_acc"]}),
     })
     return (f"{kind} in [{low:g}, {high:g}], {len(values)} values, "
             f"{study.headline(outcomes[best], rows[best], params.train.epochs)} at the best, "

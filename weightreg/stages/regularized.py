@@ -7,12 +7,12 @@ from weightreg.params import Params
 
 def run(params: Params, *, data: str, baseline: str, members: str, curves: str,
         metrics: str) -> str:
-    control = study.baseline(baseline)
+    control = study.baseline(baseline)  # read first: a bad file fails before training
     name = study.describe(params.regularizer, params.lam)
     (outcome,) = study.sweep(params, moons.load(data),
                              [study.hidden_kernel(name, params.regularizer, params.lam)],
                              "regularized")
-    result = study.summary(outcome, control.paired(study.BASELINE, outcome.seeds))
+    (result,) = study.summaries([outcome], control)
     baseline_acc = result["test_acc"] - result["diff_vs_baseline"]
     io.write({
         members: study.members_table([outcome]), curves: io.to_csv(study.curves(outcome)),

@@ -4,7 +4,7 @@ Plain Keras models, trained by `fit`'s steps in one traced loop (`models.fit_ful
 
 import numpy as np
 
-from weightreg import backend, data, io, models, stats, study
+from weightreg import backend, data, io, models, stats
 from weightreg.params import Params
 
 ARCHITECTURES = ("conv1d", "lstm")
@@ -35,7 +35,7 @@ def run(params: Params, *, members: str, table: str, metrics: str) -> str:
                     predictions = model.predict(x, batch_size=len(x), verbose=0)[:, 0]
                     accuracy[split] = float(np.mean((predictions > 0.5) == y))
                 keras.backend.clear_session()
-                label = f"{architecture} {study.describe('l2', strength) if strength else 'none'}"
+                label = f"{architecture} l2({strength:g})" if strength else f"{architecture} none"
                 for key, value in (("configuration", label), ("model", architecture),
                                    ("lambda", strength), ("seed", seed),
                                    ("train_acc", accuracy["train"]),
