@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -40,8 +41,13 @@ def run(cwd, *command, ok=True):
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
            "DVC_NO_ANALYTICS": "1", "GIT_AUTHOR_NAME": "test", "GIT_AUTHOR_EMAIL": "t@example.invalid",
            "GIT_COMMITTER_NAME": "test", "GIT_COMMITTER_EMAIL": "t@example.invalid"}
-    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL)
+    # Output goes through files, not pipes: `dvc queue start` leaves workers behind that would
+    # hold a pipe open, and reading it to its end would wait for them.
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        code = subprocess.run(command, cwd=cwd, env=env, stdout=out, stderr=err,
+                              stdin=subprocess.DEVNULL).returncode
+        out.seek(0), err.seek(0)
+        done = subprocess.CompletedProcess(command, code, out.read(), err.read())
     if ok and done.returncode != 0:
         pytest.fail(f"{' '.join(command)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
     return done
@@ -81,7 +87,7 @@ RESULTS = ("data/moons.csv", *(f"members/{name}.csv" for name in TRAINED),
            *(f"figures/{name}.png" for name in FIGURES))
 # The metrics `dvc exp show` has as columns, in this order: the headline first.
 HEADLINE = ["test_acc", "test_acc_lo", "test_acc_hi", "diff_vs_baseline", "p_value",
-            "baseline_test_acc", "train_acc"]
+            "baseline_test_acc", "train_acc", "test_loss"]
 
 
 def stages_run(output: str) -> set[str]:
@@ -161,6 +167,7 @@ def test_exp_run_reruns_only_what_depends_on_lambda(project):
     assert sum(len(rows) for rows in diff.values()) <= 9
     plots = json.loads(run(project, "dvc", "plots", "diff", "HEAD", "--json").stdout)["data"]
     curves = plots["plots/regularized.csv"][0]
+    assert curves["content"]["title"]["text"] == "regularized: learning curve"
     assert set(curves["revisions"]) == {"HEAD", "workspace"}
     assert len(curves["content"]["data"]["values"]) == 2 * TINY["train"]["epochs"]
     lambda_curve = plots["plots/grid.csv"][0]["content"]
@@ -209,7 +216,7 @@ def test_queued_experiments_run_the_code_they_were_queued_with(project):
             if not any(word in status for word in ("Queued", "Running")):
                 break
             time.sleep(3)
-        run(project, "dvc", "queue", "stop", ok=False)
+        run(project, "dvc", "queue", "stop", "--kill", ok=False)
     finally:
         stage.write_text(original)
     assert "Failed" not in status, status

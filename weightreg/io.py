@@ -7,11 +7,13 @@ half-written file and earlier outputs stay intact.
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
@@ -61,11 +63,13 @@ def to_csv(columns: Mapping[str, Sequence[Any]], exact: bool = False) -> str:
     lengths = {len(values) for values in columns.values()}
     if len(lengths) != 1:
         raise ValueError(f"columns differ in length: {sorted(lengths)}")
-    rows = [",".join(columns)]
+    text = StringIO()
+    writer = csv.writer(text, lineterminator="\n")  # quotes a label that holds a comma
+    writer.writerow(columns)
     for row in zip(*columns.values()):
-        rows.append(",".join(value if isinstance(value, str) else _cell(value, exact)
-                             for value in row))
-    return "\n".join(rows) + "\n"
+        writer.writerow(value if isinstance(value, str) else _cell(value, exact)
+                        for value in row)
+    return text.getvalue()
 
 
 def _cell(value: Any, exact: bool) -> str:
@@ -97,15 +101,15 @@ def write(outputs: Mapping[str | Path, str | bytes]) -> None:
 def read_csv(path: str | Path) -> dict[str, np.ndarray]:
     """A CSV written by `to_csv`, as columns: numeric where every value parses, else text."""
     try:
-        lines = Path(path).read_text().strip().splitlines()
+        header, *rows = csv.reader(StringIO(Path(path).read_text()))
     except OSError as error:
         raise BadInput(f"{path}: {error.strerror}; run the stage that writes it") from None
-    if len(lines) < 2:
+    except (ValueError, csv.Error):  # empty, or not CSV
+        header, rows = [], []
+    if not rows:
         raise BadInput(f"{path}: no data rows; rerun the stage that writes it")
-    header = lines[0].split(",")
-    rows = [line.split(",") for line in lines[1:]]
     if any(len(row) != len(header) for row in rows):
-        raise BadInput(f"{path}: rows do not match the header {lines[0]!r}; "
+        raise BadInput(f"{path}: rows do not match the header {','.join(header)!r}; "
                        "rerun the stage that writes it")
     columns = {}
     for name, values in zip(header, zip(*rows)):

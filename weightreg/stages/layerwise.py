@@ -10,7 +10,7 @@ def run(params: Params, *, data: str, baseline: str, members: str, table: str,
     control = study.baseline(baseline)  # read first: a bad file fails before training
     kind = params.regularizer
     configurations = [
-        study.Configuration(f"hidden {hidden:g}, output {output:g}",
+        study.Configuration(f"hidden {hidden:g} / output {output:g}",
                             {"hidden_lambda": hidden, "output_lambda": output}, kind,
                             {"hidden_kernel": hidden, "output_kernel": output})
         for hidden in params.layerwise.hidden for output in params.layerwise.output]
