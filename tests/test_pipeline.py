@@ -73,18 +73,18 @@ def project(tmp_path_factory):
 
 
 FIGURES = ("data", "learning_curves", "lambda_curve", "weight_norms", "layerwise", "decoupled",
-           "progressive", "placement", "boundaries", "sequence")
+           "progressive", "placement", "sequence")
 TRAINED = ("baseline", "regularized", "grid", "refine", "layerwise", "decoupled", "placement",
            "progressive", "sequence")
 WITH_METRICS = ("regularized", "grid", "refine", "layerwise", "decoupled", "placement",
                 "progressive", "sequence")
 PLOT_DATA = ("baseline", "regularized", "grid", "refine", "layerwise", "decoupled", "placement",
-             "boundaries", "progressive", "repeated", "sequence")
+             "progressive", "repeated", "sequence")
 # What the pipeline computes: every metric, table and figure.
 RESULTS = ("data/moons.csv", *(f"members/{name}.csv" for name in TRAINED),
            *(f"metrics/{name}.json" for name in WITH_METRICS),
            *(f"plots/{name}.csv" for name in PLOT_DATA),
-           *(f"figures/{name}.png" for name in FIGURES))
+           "plots/boundaries.png", *(f"figures/{name}.png" for name in FIGURES))
 # The metrics `dvc exp show` has as columns, in this order: the headline first.
 HEADLINE = ["test_acc", "test_acc_lo", "test_acc_hi", "diff_vs_baseline", "p_value",
             "baseline_test_acc", "train_acc", "test_loss"]
@@ -125,10 +125,11 @@ def test_repro_writes_every_output(project):
     assert headline["p_value"] == pytest.approx(expected["p_value"], abs=1e-6)
     table = io.read_csv(project / "plots/grid.csv")
     assert list(table)[:2] == ["kind", "lambda"] and "test_acc_lo" in table
-    boundaries = (project / "plots/boundaries.csv").read_text().splitlines()
-    assert len(boundaries) == 1 + 3 * 5 * 5
-    curves = (project / "plots/progressive.csv").read_text().splitlines()
-    assert len(curves) == 1 + TINY["progressive"]["smithing"]["epochs"]
+    # Learning curves keep every 10th epoch and the last, with their 95% intervals.
+    curves = io.read_csv(project / "plots/progressive.csv")
+    assert list(curves["epoch"]) == [10, 20, TINY["progressive"]["smithing"]["epochs"]]
+    assert np.all(curves["test_acc_lo"] <= curves["test_acc"])
+    assert np.all(curves["test_acc"] <= curves["test_acc_hi"])
     for name in FIGURES:
         assert (project / f"figures/{name}.png").read_bytes()[:4] == b"\x89PNG"
     assert "up to date" in run(project, "dvc", "status").stdout
@@ -169,7 +170,7 @@ def test_exp_run_reruns_only_what_depends_on_lambda(project):
     curves = plots["plots/regularized.csv"][0]
     assert curves["content"]["title"]["text"] == "regularized: learning curve"
     assert set(curves["revisions"]) == {"HEAD", "workspace"}
-    assert len(curves["content"]["data"]["values"]) == 2 * TINY["train"]["epochs"]
+    assert len(curves["content"]["data"]["values"]) == 2 * TINY["train"]["epochs"] // 10
     lambda_curve = plots["plots/grid.csv"][0]["content"]
     assert lambda_curve["encoding"]["x"]["scale"]["type"] == "log"
     assert {row["kind"] for row in lambda_curve["data"]["values"]} == {"l1", "l2"}
@@ -233,36 +234,51 @@ def test_queued_experiments_run_the_code_they_were_queued_with(project):
     assert {1e-4, 1e-3, 1e-2} <= set(found), shown
 
 
-def test_offline_page_renders_every_plot(project, tmp_path):
-    """`dvc plots show` with the project's offline page, in headless Chromium, no network."""
+PAGE_LIMIT = 2.5e6  # bytes: a two-revision `dvc plots diff` page stays light enough to open
+
+
+def browser_flags(tmp_path):
+    return ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=20000",
+            "--window-size=1400,2600"]
+
+
+def needs_the_page():
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    page = ROOT / ".dvc/offline_plots.html"
-    if not (browser and page.exists()):
+    if not (browser and (ROOT / ".dvc/offline_plots.html").exists()):
         if os.environ.get("CI"):
             pytest.fail("CI must test the page in Chromium: install it and run `make setup`")
         pytest.skip("needs Chromium and the page `make setup` builds")
-    shutil.copy(page, project / ".dvc/offline_plots.html")
+    return browser
+
+
+def test_offline_page_renders_every_plot(project, tmp_path):
+    """`dvc plots diff` with the project's offline page, in headless Chromium, no network."""
+    browser = needs_the_page()
+    shutil.copy(ROOT / ".dvc/offline_plots.html", project / ".dvc/offline_plots.html")
     run(project, "dvc", "config", "--local", "plots.html_template", "offline_plots.html")
     out = tmp_path / "page"
-    run(project, "dvc", "plots", "show", "-o", str(out))
+    run(project, "dvc", "plots", "diff", "HEAD", "-o", str(out))  # two revisions
     html = (out / "index.html").read_text()
     assert "cdn.jsdelivr" not in html and "<script src=" not in html
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=20000",
-             "--window-size=1400,2600"]
     url = (out / "index.html").as_uri()
-    dom = run(tmp_path, browser, *flags, "--dump-dom", url).stdout
+    dom = run(tmp_path, browser, *browser_flags(tmp_path), "--dump-dom", url).stdout
     stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
     declared = [next(iter(entry)) for stage in stages.values() for entry in stage.get("plots", [])]
+    images = [path for path in declared if path.endswith(".png")]
     vega_plots = html.count("vegaEmbed(")
-    assert vega_plots == len(declared) - 1  # every plot output but the folder of figures
-    # vega-embed draws each chart into a <canvas> inside its div; an error in a spec or a
-    # missing library leaves the div without one.
-    assert dom.count("<canvas") == vega_plots, dom[-3000:]
-    assert dom.count('<img src="static/') == len(FIGURES)
+    assert vega_plots == len(declared) - len(images) - 1  # and the folder of figures
+    # vega-embed draws each chart into an element of class "marks" (an SVG or a canvas) inside
+    # its div; an error in a spec or a missing library leaves the div without one.
+    assert dom.count('class="marks"') == vega_plots, dom[-3000:]
+    assert dom.count('<img src="static/') == 2 * (len(FIGURES) + len(images))
+    assert 'class="mark-area' in dom, "no chart drew an interval band"
+    shown = json.loads(run(project, "dvc", "plots", "show", "--json").stdout)["data"]
+    moons = shown["data/moons.csv"][0]["content"]["encoding"]
+    assert (moons["color"]["field"], moons["shape"]["field"]) == ("y", "split")
     shot = tmp_path / "screenshot.png"
-    run(tmp_path, browser, *flags, f"--screenshot={shot}", url)
+    run(tmp_path, browser, *browser_flags(tmp_path), f"--screenshot={shot}", url)
     import matplotlib.image
 
     pixels = matplotlib.image.imread(shot)
@@ -271,3 +287,14 @@ def test_offline_page_renders_every_plot(project, tmp_path):
     keep = os.environ.get("WEIGHTREG_SCREENSHOT")
     if keep:  # a path where a person can look at the page
         shutil.copy(shot, keep)
+
+
+def test_the_real_two_revision_page_stays_small(tmp_path):
+    """The committed results at the real settings, as `dvc plots diff` pages them for two
+    revisions (HEAD and the workspace), with the offline page's scripts inlined."""
+    needs_the_page()
+    out = tmp_path / "page"
+    run(ROOT, "dvc", "plots", "diff", "HEAD", "-o", str(out),
+        "--html-template", str(ROOT / ".dvc/offline_plots.html"))
+    size = (out / "index.html").stat().st_size
+    assert size <= PAGE_LIMIT, f"{size / 1e6:.1f} MB"

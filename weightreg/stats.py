@@ -34,6 +34,20 @@ def t_interval(values) -> tuple[float, float]:
     return mean - half, mean + half
 
 
+def t_intervals(rows) -> tuple[np.ndarray, np.ndarray]:
+    """The 95% interval of the mean of each row of a [rows, samples] array, as `t_interval`
+    gives it for one row: learning curves' bands, epoch by epoch."""
+    from scipy.stats import t
+
+    rows = np.asarray(rows, dtype=np.float64)
+    mean = rows.mean(axis=1)
+    if rows.shape[1] < 2:
+        return mean, mean
+    half = t.ppf((1 + CONFIDENCE) / 2, rows.shape[1] - 1) * rows.std(axis=1, ddof=1)
+    half /= np.sqrt(rows.shape[1])
+    return mean - half, mean + half
+
+
 def describe(values) -> dict[str, float]:
     """Mean, standard deviation and 95% confidence interval (`lo`, `hi`) over seeds."""
     mean, std = mean_std(values)

@@ -229,13 +229,21 @@ def best(summaries: Sequence[Mapping[str, float]], strength: Sequence[float]) ->
     return max(range(len(summaries)), key=lambda i: (summaries[i]["test_acc"], strength[i]))
 
 
+CURVE_EVERY = 10  # learning curves keep every 10th epoch and the last: plenty for a chart
+
+
 def curves(outcome: Outcome) -> dict[str, np.ndarray]:
-    """Per-epoch means over seeds: learning curves as plot-data columns."""
-    history = {name: values.astype(np.float64).mean(axis=1)
-               for name, values in outcome.history.items()}
-    return {"epoch": np.arange(1, len(history["test_acc"]) + 1),
-            **{name: history[name] for name in ("train_acc", "test_acc", "train_loss",
-                                                 "test_loss")}}
+    """Per-epoch means over seeds, with the accuracies' 95% intervals: learning curves as
+    plot-data columns, every CURVE_EVERY-th epoch and the last."""
+    epochs = len(outcome.history["test_acc"])
+    keep = np.unique(np.r_[np.arange(CURVE_EVERY - 1, epochs, CURVE_EVERY), epochs - 1])
+    columns = {"epoch": keep + 1}
+    for name in ("train_acc", "test_acc", "train_loss", "test_loss"):
+        values = outcome.history[name][keep].astype(np.float64)
+        columns[name] = values.mean(axis=1)
+        if name.endswith("_acc"):
+            columns[f"{name}_lo"], columns[f"{name}_hi"] = stats.t_intervals(values)
+    return columns
 
 
 def headline(outcome: Outcome, summary_: Mapping[str, float], epochs: int) -> str:

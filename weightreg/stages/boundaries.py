@@ -4,13 +4,13 @@ regularization in Multi-layer Perceptron" example draws them)."""
 
 import numpy as np
 
-from weightreg import data as moons, engine, io, study
+from weightreg import data as moons, engine, io, plots, study
 from weightreg.params import Params
 
 MARGIN = 0.5  # how far the mesh reaches beyond the data, in input units
 
 
-def run(params: Params, *, data: str, grid: str, table: str) -> str:
+def run(params: Params, *, data: str, grid: str, figure: str) -> str:
     split = moons.load(data)
     coarse = study.Members(grid, "grid")
     winner = study.best_label(coarse)
@@ -29,13 +29,9 @@ def run(params: Params, *, data: str, grid: str, table: str) -> str:
     weights = tuple(np.concatenate(group) for group in zip(*(o.weights for o in outcomes)))
     probability = engine.predict(weights, mesh)  # [configurations, mesh points]
     labels = [c.label for c in configurations]
-    io.write({table: io.to_csv({"model": np.repeat(labels, len(mesh)),
-                                "x1": np.tile(x1, len(labels)), "x2": np.tile(x2, len(labels)),
-                                "p": probability.ravel()})})
+    mesh_table = {"model": np.repeat(labels, len(mesh)), "x1": np.tile(x1, len(labels)),
+                  "x2": np.tile(x2, len(labels)), "p": probability.ravel()}
+    # The mesh is only a picture's worth of data: the stage draws it rather than put thousands
+    # of rows on the review page.
+    io.write({figure: plots.png(plots.boundaries(mesh_table, io.read_csv(data)))})
     return f"seed 0: {', '.join(labels)}, {len(mesh)} mesh points each"
-
-
-def figures(data, tables):
-    from weightreg import plots
-
-    return {"boundaries": plots.boundaries(tables["boundaries"], data)}

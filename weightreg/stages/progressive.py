@@ -31,7 +31,7 @@ def run(params: Params, *, data: str, members: str, curves: str, levels: str,
                            "progressive", epochs=smithing.epochs)
     (levelled,) = study.sweep(params, split, [scheduled("repeated", kind, repeated_lambda)],
                               "progressive", epochs=repeated_epochs)
-    smith_summary = study.summary(smith)
+    smith_summary, curve = study.summary(smith), study.curves(smith)
     # Test accuracy at the end of the plain training, then at the end of each level.
     ends = [trained + i * repeated.epochs_per_level for i in range(len(repeated.levels) + 1)]
     level_stats = [stats.describe(levelled.history["test_acc"][end - 1]) for end in ends]
@@ -39,7 +39,7 @@ def run(params: Params, *, data: str, members: str, curves: str, levels: str,
     top = max(range(len(ends)), key=lambda i: (level_stats[i]["mean"], level_lambdas[i]))
     io.write({
         members: study.members_table([smith, levelled]),
-        curves: io.to_csv({**study.curves(smith), "lambda": smithing_lambda}),
+        curves: io.to_csv(curve | {"lambda": smithing_lambda[curve["epoch"] - 1]}),
         levels: io.to_csv({"lambda": level_lambdas, "epoch": ends,
                            **{f"test_acc{suffix}": [level[key] for level in level_stats]
                               for suffix, key in (("", "mean"), ("_std", "std"), ("_lo", "lo"),

@@ -1,0 +1,69 @@
+"""The install: every imported package is declared, and the declared dependencies resolve on
+the platforms TensorFlow ships for (uv's resolver, as `make lock` runs it)."""
+
+import ast
+import re
+import subprocess
+import sys
+import tomllib
+from importlib.metadata import packages_distributions
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+
+
+def name(requirement: str) -> str:
+    return re.split(r"[ ;=<>\[!~]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+
+
+DECLARED = {name(r) for r in PROJECT["dependencies"]}
+BUILDS = {"tensorflow", "tensorflow-cpu"}  # one of them per platform, by environment marker
+
+
+def imported_top_level(folder: Path) -> set[str]:
+    names = set()
+    for path in folder.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names.add(node.module.split(".")[0])
+    return names
+
+
+def test_every_package_the_code_imports_is_declared():
+    distributions = packages_distributions()
+    third_party = {module for module in imported_top_level(ROOT / "weightreg")
+                   if module != "weightreg" and module not in sys.stdlib_module_names}
+    for module in sorted(third_party):
+        provided_by = {name(d) for d in distributions.get(module, [])}
+        assert provided_by & DECLARED, f"`import {module}` ({provided_by}) is not declared"
+
+
+@pytest.mark.parametrize("platform, python, tensorflow", [
+    ("aarch64-apple-darwin", "3.12", "tensorflow"),
+    ("aarch64-unknown-linux-gnu", "3.12", "tensorflow"),
+    ("x86_64-unknown-linux-gnu", "3.11", "tensorflow-cpu"),
+])
+def test_dependencies_resolve(platform, python, tensorflow, tmp_path):
+    uv = Path(sys.executable).parent / "uv"
+    out = tmp_path / "pins.txt"
+    done = subprocess.run([str(uv), "pip", "compile", "--quiet", "--python-platform", platform,
+                           "--python-version", python, "--extra", "test",
+                           str(ROOT / "pyproject.toml"), "-o", str(out)],
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stderr
+    pins = {name(line) for line in out.read_text().splitlines() if line and line[0].isalpha()}
+    assert tensorflow in pins and (BUILDS - {tensorflow}).isdisjoint(pins)
+    assert DECLARED - BUILDS <= pins
+
+
+def test_the_lock_pins_every_declared_package_with_hashes():
+    lock = (ROOT / "requirements.lock").read_text()
+    pinned = {name(line) for line in lock.splitlines() if line and line[0].isalpha()}
+    assert DECLARED | {"pytest"} <= pinned  # both TensorFlow builds, each with its marker
+    pins = [line for line in lock.splitlines() if line and line[0].isalpha()]
+    assert all(line.endswith("\\") for line in pins), "every pin is followed by its hashes"
