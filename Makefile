@@ -23,7 +23,8 @@ $(VENV)/installed: requirements.lock
 	@test -n "$(PYTHON)" || { echo "no Python >= 3.11 found on the PATH; pass PYTHON=..." >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(UV) pip install --quiet --python $(BIN)/python --require-hashes -r requirements.lock
+	$(UV) pip install --quiet --compile-bytecode --python $(BIN)/python --require-hashes \
+	  -r requirements.lock
 	touch $@
 
 # The offline page for `dvc plots` (see weightreg/offline_page.py): Vega from the Python lock,

@@ -54,7 +54,8 @@ def assert_matches_keras(split, members, epochs, batch_size):
                           progress=False)
     n_train, n_test = len(split.y_train), len(split.y_test)
     for k, member in enumerate(members):
-        weights, history = keras_fit(member, split, epochs, batch_size, shuffle=False)
+        weights, history = keras_fit(member, member.data or split, epochs, batch_size,
+                                     shuffle=False)
         for group, theirs, ours in zip(models.GROUPS, weights, result.weights):
             np.testing.assert_allclose(ours[k], theirs, atol=1e-5, rtol=0,
                                        err_msg=f"member {k}, {group}")
@@ -87,6 +88,25 @@ def test_decoupled_decay_matches_keras_adamw():
     members = [engine.Member(0, decay=dict.fromkeys(models.GROUPS, 1.0)),
                engine.Member(2, "l2", {"hidden_kernel": 1e-3}, decay={"hidden_kernel": 0.5})]
     assert_matches_keras(SPLIT, members, epochs=100, batch_size=32)
+
+
+def test_members_with_their_own_rows_match_keras_fit():
+    # Another draw of the same data (a replication member) beside the shared split.
+    other = data.make(Data(100, 0.2, 7, 30))
+    members = [engine.Member(0, "l2", {"hidden_kernel": 1e-3}, data=other), engine.Member(1),
+               engine.Member(2, "l1", {"hidden_kernel": 1e-3}, data=other)]
+    assert_matches_keras(SPLIT, members, epochs=100, batch_size=32)
+
+
+def test_final_test_rows_agree_with_the_test_accuracy():
+    other = data.make(Data(100, 0.2, 3, 30))
+    members = [engine.Member(0), engine.Member(1, data=other)]
+    result = engine.train(SPLIT, members, hidden_units=HIDDEN, epochs=30, batch_size=32,
+                          learning_rate=1e-3, progress=False)
+    assert result.final_test_correct.shape == (2, len(SPLIT.y_test))
+    np.testing.assert_array_equal(result.final_test_correct.mean(axis=1), result.final_test_acc)
+    predicted = engine.predict(tuple(w[:1] for w in result.weights), SPLIT.x_test)[0] > 0.5
+    np.testing.assert_array_equal(predicted == SPLIT.y_test, result.final_test_correct[0])
 
 
 def test_several_batches_per_epoch_match_keras_fit():

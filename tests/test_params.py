@@ -63,6 +63,8 @@ def test_lambda_in_every_form_a_user_types(text, expected):
     ("progressive.smithing.points", [[0, 0.0], [0, 1e-3]], "epochs rising from 0"),
     ("progressive.smithing.epochs", 4000, "more epochs than the last schedule point"),
     ("model.hidden_units", "many", "a number"),
+    ("selection.folds", 1, "a count from 2 to data.n_train (30)"),
+    ("selection.draws", 1000, "at most replication.draws (100)"),
 ])
 def test_bad_values_name_key_value_and_rule(key, value, allowed):
     with pytest.raises(params.ParamsError) as error:

@@ -34,6 +34,8 @@ TINY = {
     "boundaries": {"resolution": 5},
     "sequence": {"n_train": 20, "n_test": 40, "length": 10, "units": 4, "epochs": 3, "seeds": 2,
                  "strengths": [1.0e-3]},
+    "replication": {"draws": 3, "seeds": 2},
+    "selection": {"folds": 4, "draws": 2},
 }
 
 
@@ -75,19 +77,20 @@ def project(tmp_path_factory):
 FIGURES = ("data", "learning_curves", "lambda_curve", "weight_norms", "layerwise", "decoupled",
            "progressive", "placement", "sequence")
 TRAINED = ("baseline", "regularized", "grid", "refine", "layerwise", "decoupled", "placement",
-           "progressive", "sequence")
+           "progressive", "sequence", "replication", "selection")
 WITH_METRICS = ("regularized", "grid", "refine", "layerwise", "decoupled", "placement",
-                "progressive", "sequence")
+                "progressive", "sequence", "replication", "selection")
 PLOT_DATA = ("baseline", "regularized", "grid", "refine", "layerwise", "decoupled", "placement",
-             "progressive", "repeated", "sequence")
+             "progressive", "repeated", "sequence", "replication", "selection")
 # What the pipeline computes: every metric, table and figure.
 RESULTS = ("data/moons.csv", *(f"members/{name}.csv" for name in TRAINED),
            *(f"metrics/{name}.json" for name in WITH_METRICS),
            *(f"plots/{name}.csv" for name in PLOT_DATA),
-           "plots/boundaries.png", *(f"figures/{name}.png" for name in FIGURES))
+           "plots/boundaries.png", "plots/replication.png",
+           *(f"figures/{name}.png" for name in FIGURES))
 # The metrics `dvc exp show` has as columns, in this order: the headline first.
 HEADLINE = ["test_acc", "test_acc_lo", "test_acc_hi", "diff_vs_baseline", "p_value",
-            "baseline_test_acc", "train_acc", "test_loss"]
+            "mcnemar_p", "baseline_test_acc", "train_acc", "test_loss"]
 
 
 def stages_run(output: str) -> set[str]:
@@ -133,6 +136,56 @@ def test_repro_writes_every_output(project):
     for name in FIGURES:
         assert (project / f"figures/{name}.png").read_bytes()[:4] == b"\x89PNG"
     assert "up to date" in run(project, "dvc", "status").stdout
+
+
+def test_replication_draw_zero_is_the_main_study(project):
+    """Draw 0 is the tutorial's data: its members equal the baseline's and the regularized
+    stage's, seed by seed, in every exact value."""
+    replication = io.read_csv(project / "members/replication.csv")
+    first = replication["random_state"] == TINY["data"]["random_state"]
+    for stage, kind in (("baseline", "none"), ("regularized", TINY["regularizer"])):
+        main = io.read_csv(project / f"members/{stage}.csv")
+        mine = first & (replication["kind"] == kind) & (
+            replication["lambda"] == (0.0 if kind == "none" else TINY["lambda"]))
+        for column in ("seed", "train_acc", "test_acc", "test_loss", "hidden_kernel_norm"):
+            assert list(replication[column][mine]) == list(main[column]), (stage, column)
+    draws, seeds = TINY["replication"]["draws"], TINY["replication"]["seeds"]
+    settings = 1 + len({("l2", v) for v in TINY["grid"]["values"]} | {("l2", TINY["lambda"])})
+    assert len(replication["seed"]) == draws * seeds * settings
+    table = io.read_csv(project / "plots/replication.csv")
+    assert table["helps"] + table["ties"] + table["hurts"] == pytest.approx(np.ones(settings))
+    assert table["best"].sum() == pytest.approx(1.0)
+
+
+def test_selection_refits_are_the_replication_members(project):
+    selection = io.read_csv(project / "plots/selection.csv")
+    replication = io.read_csv(project / "members/replication.csv")
+    assert len(selection["random_state"]) == TINY["selection"]["draws"]
+    for r, value, accuracy in zip(selection["random_state"], selection["cv_lambda"],
+                                  selection["cv_test_acc"]):
+        mine = ((replication["random_state"] == r) & (replication["kind"] == "l2")
+                & (replication["lambda"] == value))
+        assert accuracy == pytest.approx(replication["test_acc"][mine].mean(), abs=1e-6)
+    assert np.all(selection["optimism"] >= 0)  # the test rows' choice is best on the test rows
+    members = io.read_csv(project / "members/selection.csv")
+    folds, values = TINY["selection"]["folds"], len(TINY["grid"]["values"])
+    expected = TINY["selection"]["draws"] * folds * values * TINY["replication"]["seeds"]
+    assert len(members["seed"]) == expected
+    assert "test_rows" not in members  # no comparison reads them
+
+
+def test_mcnemar_p_is_computed_from_the_rows(project):
+    baseline = io.read_csv(project / "members/baseline.csv")
+    regularized = io.read_csv(project / "members/regularized.csv")
+
+    def consensus(table):
+        return stats.consensus([[mark == "+" for mark in rows] for rows in table["test_rows"]])
+
+    expected = stats.mcnemar_p(consensus(regularized), consensus(baseline))
+    assert metrics(project)["regularized"]["mcnemar_p"] == pytest.approx(expected, abs=1e-6)
+    grid = io.read_csv(project / "plots/grid.csv")
+    header = list(grid)
+    assert header.index("mcnemar_p") == header.index("p_value") + 1
 
 
 def test_metrics_are_few_scalars_with_fixed_names_headline_first(project):

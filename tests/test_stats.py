@@ -43,3 +43,21 @@ def test_paired_difference_and_interval():
     assert result["diff"] == pytest.approx(3.0)
     np.testing.assert_allclose([result["lo"], result["hi"]], scipy_stats.t.interval(
         0.95, 2, loc=3.0, scale=scipy_stats.sem([2.0, 3.0, 4.0])))
+
+
+def test_mcnemar_counts_only_discordant_rows():
+    # 7 rows: both right on 2, both wrong on 1, only the treated right on 3, only the control on 1.
+    treated = np.array([1, 1, 0, 1, 1, 1, 0], bool)
+    control = np.array([1, 1, 0, 0, 0, 0, 1], bool)
+    # By hand: 4 discordant rows, 3 favour the treated; the two-sided exact binomial p-value is
+    # P(X <= 1) + P(X >= 3) for X ~ Binomial(4, 1/2) = (1 + 4 + 4 + 1) / 16.
+    assert stats.mcnemar_p(treated, control) == pytest.approx(10 / 16)
+    assert stats.mcnemar_p(control, treated) == pytest.approx(10 / 16)
+    # Two rows that both go the treated's way: p = 2 * (1/2)^2.
+    assert stats.mcnemar_p([1, 1, 1], [0, 0, 1]) == pytest.approx(0.5)
+    assert stats.mcnemar_p([1, 0], [1, 0]) == 1.0  # no discordant row
+
+
+def test_consensus_is_the_majority_of_seeds():
+    by_seed = np.array([[1, 1, 0, 0], [1, 0, 1, 0], [1, 1, 0, 1]], bool)
+    assert stats.consensus(by_seed).tolist() == [True, True, False, False]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +31,14 @@ def make(settings: Data) -> Split:
     x, y = x.astype(np.float32), y.astype(np.float32)
     n = settings.n_train
     return Split(x[:n], y[:n], x[n:], y[n:])
+
+
+def draws(settings: Data, count: int) -> list[tuple[int, Split]]:
+    """`count` draws of the same data: random_state = settings.random_state + 0, 1, ..., so
+    draw 0 is `make(settings)`. Returns (random_state, split) pairs."""
+    first = settings.random_state
+    return [(first + i, make(dataclasses.replace(settings, random_state=first + i)))
+            for i in range(count)]
 
 
 def to_csv(split: Split) -> str:

@@ -49,6 +49,9 @@ class Member:
     penalties: Mapping[str, float] = field(default_factory=dict)
     decay: Mapping[str, float] = field(default_factory=dict)
     schedule: np.ndarray | None = field(default=None, compare=False, repr=False)
+    # The member's own training and test rows (another draw of the data, a fold, a resample);
+    # None trains on the split given to `train`. All members of a call have the same shapes.
+    data: Split | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ class Result:
     final_test_acc: np.ndarray
     final_train_loss: np.ndarray  # the data loss (BCE) with the final weights
     final_test_loss: np.ndarray
+    final_test_correct: np.ndarray  # [K, test rows]: which test rows each member classifies right
     weights: tuple[np.ndarray, ...]  # final weights, stacked per member, in GROUPS order
     diverged_at: np.ndarray  # first epoch whose loss is NaN or infinite, -1 where none is
 
@@ -154,8 +158,9 @@ def _shuffle_keys(seeds, epoch, n_rows):
     return mix(tf.bitwise.bitwise_xor(key, rows * tf.constant(0xC2B2AE3D, tf.uint32)))
 
 
-def _build_program(n_train: int, batch_size: int, shuffle: bool):
-    """The compiled chunk of epochs for one batch layout (shapes are fixed per call site)."""
+def _build_program(n_train: int, batch_size: int, shuffle: bool, own_rows: bool):
+    """The compiled chunk of epochs for one batch layout (shapes are fixed per call site), with
+    rows shared by all members ([rows, ...]) or each member's own ([K, rows, ...])."""
     tf = backend.tensorflow()
 
     batch_size = min(batch_size, n_train)  # as in Keras: no padding rows to compute
@@ -212,8 +217,8 @@ def _build_program(n_train: int, batch_size: int, shuffle: bool):
                 idx = order[:, b * batch_size:(b + 1) * batch_size]
                 real = mask[b * batch_size:(b + 1) * batch_size]
                 count = tf.reduce_sum(real)
-                x = tf.gather(x_train, idx)
-                y = tf.gather(y_train, idx)
+                x = tf.gather(x_train, idx, batch_dims=int(own_rows))
+                y = tf.gather(y_train, idx, batch_dims=int(own_rows))
                 with tf.GradientTape() as tape:
                     tape.watch(weights)
                     logits = forward(weights, x)
@@ -243,10 +248,12 @@ def _build_program(n_train: int, batch_size: int, shuffle: bool):
 
     @tf.function(jit_compile=True, reduce_retracing=True)
     def evaluate(weights, x, y):
-        """Accuracy and data loss of every member on (x, y): two [K] vectors."""
+        """Accuracy and data loss of every member on (x, y), two [K] vectors, and which rows
+        each classifies right, [K, rows]."""
         logits = forward(weights, x)
-        return (tf.reduce_mean(correct(logits, y), axis=1),
-                tf.reduce_mean(data_loss(logits, y), axis=1))
+        hits = correct(logits, y)
+        return (tf.reduce_mean(hits, axis=1), tf.reduce_mean(data_loss(logits, y), axis=1),
+                hits)
 
     return run_chunk, evaluate
 
@@ -254,10 +261,10 @@ def _build_program(n_train: int, batch_size: int, shuffle: bool):
 _PROGRAMS: dict[tuple, tuple] = {}
 
 
-def _program(n_train: int, batch_size: int, shuffle: bool):
-    key = (n_train, batch_size, shuffle)
+def _program(n_train: int, batch_size: int, shuffle: bool, own_rows: bool):
+    key = (n_train, batch_size, shuffle, own_rows)
     if key not in _PROGRAMS:
-        _PROGRAMS[key] = _build_program(n_train, batch_size, shuffle)
+        _PROGRAMS[key] = _build_program(*key)
     return _PROGRAMS[key]
 
 
@@ -307,26 +314,54 @@ def train(split: Split, members: list[Member], *, hidden_units: int, epochs: int
     if progress is None:
         progress = sys.stderr.isatty() and not os.environ.get("WEIGHTREG_QUIET")
     progress_line = _Progress(label, k, groups, epochs, size) if progress else None
+    rows = _rows(split, members)
     per_member = (scales, l1, l2, decay, seeds, *initial)  # members on the first axis
-    runs = [_train_group(split, [a[padded[g * size:(g + 1) * size]] for a in per_member],
+    runs = [_train_group({name: a if name in rows.shared else a[padded[g * size:(g + 1) * size]]
+                          for name, a in rows.arrays.items()},
+                         [a[padded[g * size:(g + 1) * size]] for a in per_member],
                          epochs, batch_size, shuffle, learning_rate,
                          progress_line and progress_line.for_group(g))
             for g in range(groups)]
     records = np.concatenate([run[0] for run in runs], axis=-1)[..., :k]  # [epochs, records, K]
     finite = np.isfinite(records).all(axis=1)  # [epochs, K]
     history = {name: records[:, r, :] for r, name in enumerate(RECORDS)}
-    history["train_acc"] = _fraction(history["train_acc"], len(split.y_train))
-    history["test_acc"] = _fraction(history["test_acc"], len(split.y_test))
+    n_train, n_test = rows.arrays["y_train"].shape[-1], rows.arrays["y_test"].shape[-1]
+    history["train_acc"] = _fraction(history["train_acc"], n_train)
+    history["test_acc"] = _fraction(history["test_acc"], n_test)
     final_train = np.concatenate([run[1] for run in runs], axis=-1)[:, :k]  # [acc/loss, K]
     return Result(
         history=history,
-        final_train_acc=_fraction(final_train[0], len(split.y_train)),
+        final_train_acc=_fraction(final_train[0], n_train),
         final_test_acc=history["test_acc"][-1],
         final_train_loss=final_train[1],
         final_test_loss=history["test_loss"][-1],
-        weights=tuple(np.concatenate([run[2 + g] for run in runs])[:k]
+        final_test_correct=np.concatenate([run[2] for run in runs])[:k] > 0.5,
+        weights=tuple(np.concatenate([run[3 + g] for run in runs])[:k]
                       for g in range(len(GROUPS))),
         diverged_at=np.where(finite.all(axis=0), -1, np.argmin(finite, axis=0)))
+
+
+@dataclass(frozen=True)
+class _Rows:
+    arrays: dict[str, np.ndarray]  # x_train, y_train, x_test, y_test
+    shared: frozenset[str]  # the names of arrays that all members share (no member axis)
+
+
+def _rows(split: Split, members: list[Member]) -> _Rows:
+    """The training and test rows: the split for all, or stacked per member where any member
+    brings its own (members without their own get the split's)."""
+    names = ("x_train", "y_train", "x_test", "y_test")
+    if all(member.data is None for member in members):
+        return _Rows({name: getattr(split, name) for name in names}, frozenset(names))
+    own = [member.data or split for member in members]
+    arrays = {}
+    for name in names:
+        shapes = {getattr(rows, name).shape for rows in own}
+        if len(shapes) != 1:
+            raise ValueError(f"members' {name} differ in shape {sorted(shapes)}; one engine "
+                             "call needs rows of the same shape")
+        arrays[name] = np.stack([getattr(rows, name) for rows in own])
+    return _Rows(arrays, frozenset())
 
 
 def _fraction(accuracy: np.ndarray, rows: int) -> np.ndarray:
@@ -335,8 +370,9 @@ def _fraction(accuracy: np.ndarray, rows: int) -> np.ndarray:
     return np.rint(accuracy.astype(np.float64) * rows) / rows
 
 
-def _train_group(split, arrays, epochs, batch_size, shuffle, learning_rate, report):
-    """One compiled population: history [epochs, records, K], final train accuracy, weights."""
+def _train_group(rows, arrays, epochs, batch_size, shuffle, learning_rate, report):
+    """One compiled population: history [epochs, records, K], final train accuracy and loss,
+    final test rows classified right, weights."""
     tf = backend.tensorflow()
 
     scales, l1, l2, decay, seeds, *initial = arrays
@@ -346,10 +382,10 @@ def _train_group(split, arrays, epochs, batch_size, shuffle, learning_rate, repo
     moments = tuple(tf.zeros_like(w) for w in weights)
     velocities = tuple(tf.zeros_like(w) for w in weights)
     step = tf.constant(0.0)
-    run_chunk, evaluate = _program(len(split.y_train), batch_size, shuffle)
+    run_chunk, evaluate = _program(rows["y_train"].shape[-1], batch_size, shuffle,
+                                   own_rows=rows["y_train"].ndim == 2)
     constants = dict(
-        x_train=tf.constant(split.x_train), y_train=tf.constant(split.y_train),
-        x_test=tf.constant(split.x_test), y_test=tf.constant(split.y_test),
+        **{name: tf.constant(values) for name, values in rows.items()},
         seeds=tf.constant(seeds), l1=tf.constant(l1), l2=tf.constant(l2),
         decay=tf.constant(decay),
         learning_rate=tf.constant(learning_rate, tf.float32))
@@ -365,9 +401,10 @@ def _train_group(split, arrays, epochs, batch_size, shuffle, learning_rate, repo
         pieces.append(records.numpy()[:n])
         if report:
             report(first + n)
-    final_train = [t.numpy() for t in evaluate(weights, constants["x_train"],
-                                               constants["y_train"])]
-    return (np.concatenate(pieces), np.stack(final_train), *(w.numpy() for w in weights))
+    train_acc, train_loss, _ = evaluate(weights, constants["x_train"], constants["y_train"])
+    *_, test_correct = evaluate(weights, constants["x_test"], constants["y_test"])
+    return (np.concatenate(pieces), np.stack([train_acc.numpy(), train_loss.numpy()]),
+            test_correct.numpy(), *(w.numpy() for w in weights))
 
 
 class _Progress:

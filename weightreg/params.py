@@ -115,6 +115,22 @@ class Sequence:
 
 
 @dataclass(frozen=True)
+class Replication:
+    """Other draws of the same data: random_state = data.random_state + 0 .. draws - 1."""
+
+    draws: int = rule("count")
+    seeds: int = rule("count")  # seeds per draw and configuration
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Lambda chosen by k-fold cross-validation on the training rows, on the first draws."""
+
+    folds: int = rule("count")
+    draws: int = rule("count")
+
+
+@dataclass(frozen=True)
 class Params:
     lam: float = field(metadata={"rule": "strength", "key": "lambda"})  # a Python keyword
     regularizer: str = rule("regularizer")
@@ -127,6 +143,8 @@ class Params:
     progressive: Progressive
     boundaries: Boundaries
     sequence: Sequence
+    replication: Replication
+    selection: Selection
 
 
 def key_of(item) -> str:
@@ -265,6 +283,12 @@ def parse(raw: Any) -> Params:
     if p.data.n_train >= p.data.n_samples:
         raise _fail("data.n_train", p.data.n_train,
                     f"a count below data.n_samples ({p.data.n_samples})")
+    if not 2 <= p.selection.folds <= p.data.n_train:
+        raise _fail("selection.folds", p.selection.folds,
+                    f"a count from 2 to data.n_train ({p.data.n_train})")
+    if p.selection.draws > p.replication.draws:
+        raise _fail("selection.draws", p.selection.draws,
+                    f"at most replication.draws ({p.replication.draws}), whose members it reuses")
     smithing = p.progressive.smithing
     last_point = smithing.points[-1][0]
     if smithing.epochs <= last_point:

@@ -203,6 +203,27 @@ def progressive(curves: Mapping[str, np.ndarray], levels: Mapping[str, np.ndarra
     return fig
 
 
+def replication(names: list[str], accuracy: np.ndarray, best: np.ndarray):
+    """Left: each setting's test accuracy minus the first's (no penalty), draw by draw: one
+    point per draw, a box over draws. Right: how often each setting is the best of a draw."""
+    fig, (left, right) = _figure(2)
+    differences = [row - accuracy[0] for row in accuracy[1:]]
+    positions = np.arange(1, len(names))
+    left.boxplot(differences, positions=positions, widths=0.6, showfliers=False)
+    jitter = np.random.default_rng(0).uniform(-0.15, 0.15, accuracy.shape[1])
+    for position, difference in zip(positions, differences):
+        left.scatter(position + jitter, difference, s=8, alpha=0.4, color=COLORS["test"])
+    left.axhline(0, color=COLORS["lambda"], linestyle="--", linewidth=1)
+    left.set_xticks(positions, names[1:], rotation=30)
+    left.set(ylabel=f"test accuracy minus {names[0]}", xlabel="setting",
+             title=f"Gain over {names[0]} on {accuracy.shape[1]} draws of the data")
+    right.bar(range(len(names)), np.bincount(best, minlength=len(names)), color=COLORS["test"],
+              alpha=0.75)
+    right.set_xticks(range(len(names)), names, rotation=30)
+    right.set(ylabel="draws", title="Best setting of each draw (ties: the stronger penalty)")
+    return fig
+
+
 def benchmark(results: Mapping):
     """Engine cost per member-epoch against the population size K, beside the flat per-model
     costs of Keras `fit` and scikit-learn (from `python -m weightreg.bench`)."""

@@ -84,3 +84,23 @@ def paired(treated, control) -> dict[str, float]:
     low, high = t_interval(d)
     return {"diff": round(float(d.mean()), 12), "lo": round(low, 12), "hi": round(high, 12),
             "p_value": sign_flip_p(d)}
+
+
+def mcnemar_p(treated_correct, control_correct) -> float:
+    """Exact McNemar test over test rows: two-sided p-value that two classifiers, judged on the
+    same rows, are equally accurate. Only discordant rows count: under the null hypothesis each
+    is as likely to favour either, a binomial with p = 1/2 (`scipy.stats.binomtest`)."""
+    from scipy.stats import binomtest
+
+    treated = np.asarray(treated_correct, dtype=bool)
+    control = np.asarray(control_correct, dtype=bool)
+    only_treated = int(np.sum(treated & ~control))
+    discordant = only_treated + int(np.sum(~treated & control))
+    return 1.0 if discordant == 0 else float(binomtest(only_treated, discordant).pvalue)
+
+
+def consensus(correct_by_seed) -> np.ndarray:
+    """Per row, whether most seeds classify it right ([seeds, rows] -> [rows]): the rows a
+    configuration gets right, whatever its seed, for the McNemar test."""
+    correct = np.asarray(correct_by_seed, dtype=bool)
+    return correct.mean(axis=0) > 0.5

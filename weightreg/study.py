@@ -39,9 +39,11 @@ class Configuration:
     penalties: Mapping[str, float] = field(default_factory=dict)
     decay: Mapping[str, float] = field(default_factory=dict)
     schedule: np.ndarray | None = field(default=None, compare=False, repr=False)
+    data: Split | None = field(default=None, compare=False, repr=False)  # rows of its own
 
     def member(self, seed: int) -> engine.Member:
-        return engine.Member(seed, self.kind, self.penalties, self.decay, self.schedule)
+        return engine.Member(seed, self.kind, self.penalties, self.decay, self.schedule,
+                             self.data)
 
 
 def hidden_kernel(label: str, kind: str, strength: float, **fields: Any) -> Configuration:
@@ -66,6 +68,7 @@ class Outcome:
     train_loss: np.ndarray  # the data loss (binary cross-entropy), without the penalty
     test_loss: np.ndarray
     norms: dict[str, np.ndarray]  # the L2 norm of each weight group
+    test_correct: np.ndarray  # [seeds, test rows]: which test rows each member classifies right
     history: dict[str, np.ndarray]  # per epoch: [epochs, seeds]
     weights: tuple[np.ndarray, ...]  # final weights [seeds, ...], in GROUPS order
 
@@ -101,6 +104,7 @@ def sweep(params: Params, split: Split, configurations: Sequence[Configuration],
             configuration, seeds, result.final_train_acc[mine], result.final_test_acc[mine],
             result.final_train_loss[mine], result.final_test_loss[mine],
             {group: values[mine] for group, values in norms.items()},
+            result.final_test_correct[mine],
             {name: values[:, mine] for name, values in result.history.items()},
             tuple(w[mine] for w in result.weights)))
     return outcomes
@@ -110,12 +114,16 @@ MEASURES = ("train_acc", "test_acc", "train_loss", "test_loss",
             *(f"{group}_norm" for group in GROUPS))
 
 
-def members_table(outcomes: Sequence[Outcome]) -> str:
+def members_table(outcomes: Sequence[Outcome], test_rows: bool = True) -> str:
     """One row per member, exact values: configuration, its fields, seed, accuracies, losses,
-    weight norms. Later stages read it back with `Members`."""
+    weight norms and, with `test_rows`, which test rows it classifies right (`+`) or wrong
+    (`-`), in the data's order, for the McNemar tests of later stages. Later stages read it
+    back with `Members`."""
     names = list(outcomes[0].configuration.fields)
     columns: dict[str, list] = {"configuration": [], **{name: [] for name in names}, "seed": [],
                                 **{measure: [] for measure in MEASURES}}
+    if test_rows:
+        columns["test_rows"] = []
     for outcome in outcomes:
         configuration = outcome.configuration
         if list(configuration.fields) != names:
@@ -130,7 +138,13 @@ def members_table(outcomes: Sequence[Outcome]) -> str:
                 values = (outcome.norms[measure[:-5]] if measure.endswith("_norm")
                           else getattr(outcome, measure))
                 columns[measure].append(values[k])
+            if test_rows:
+                columns["test_rows"].append(rows_text(outcome.test_correct[k]))
     return io.to_csv(columns, exact=True)
+
+
+def rows_text(correct: np.ndarray) -> str:
+    return "".join("+" if hit else "-" for hit in correct)
 
 
 class Members:
@@ -159,6 +173,12 @@ class Members:
         return dict(zip(self.columns["seed"][rows].astype(int).tolist(),
                         self.columns[measure][rows].tolist()))
 
+    def test_rows(self, label: str, seeds: Sequence[int]) -> np.ndarray:
+        """Which test rows the members of one configuration, with these seeds, classify right:
+        [seeds, rows] booleans."""
+        text = self.paired(label, seeds, "test_rows")
+        return np.array([[mark == "+" for mark in row] for row in text])
+
     def paired(self, label: str, seeds: Sequence[int], measure: str = "test_acc") -> np.ndarray:
         """One configuration's values for these seeds, in this order: the control of a paired
         comparison. A seed it lacks means the table is from other params."""
@@ -182,10 +202,12 @@ def baseline(path: str | Path) -> Members:
 BASELINE = "no penalty"
 
 
-def summary(outcome: Outcome, control: np.ndarray | None = None) -> dict[str, float]:
+def summary(outcome: Outcome, control: np.ndarray | None = None,
+            control_rows: np.ndarray | None = None) -> dict[str, float]:
     """An outcome over seeds: mean accuracies, the test accuracy's standard deviation and 95%
     interval, mean weight norms and, against the control's per-seed test accuracies, the
-    paired difference with its interval and p-value."""
+    paired difference with its interval and p-value (seed noise). With the control's test rows
+    ([seeds, rows]), the exact McNemar test of the two consensus classifiers (test-set noise)."""
     test = stats.describe(outcome.test_acc)
     result = {"train_acc": float(np.mean(outcome.train_acc)), "test_acc": test["mean"],
               "test_acc_std": test["std"], "test_acc_lo": test["lo"], "test_acc_hi": test["hi"]}
@@ -193,14 +215,19 @@ def summary(outcome: Outcome, control: np.ndarray | None = None) -> dict[str, fl
         comparison = stats.paired(outcome.test_acc, control)
         result.update(diff_vs_baseline=comparison["diff"], diff_lo=comparison["lo"],
                       diff_hi=comparison["hi"], p_value=comparison["p_value"])
+    if control_rows is not None:
+        result["mcnemar_p"] = stats.mcnemar_p(stats.consensus(outcome.test_correct),
+                                              stats.consensus(control_rows))
     result.update({f"{group}_norm": float(np.mean(values))
                    for group, values in outcome.norms.items()})
     return result
 
 
 def summaries(outcomes: Sequence[Outcome], baseline: Members) -> list[dict[str, float]]:
-    """Each outcome's summary, paired seed by seed with the baseline's members."""
-    return [summary(o, baseline.paired(BASELINE, o.seeds)) for o in outcomes]
+    """Each outcome's summary, paired seed by seed with the baseline's members, and the exact
+    McNemar test of its consensus rows against the baseline's."""
+    return [summary(o, baseline.paired(BASELINE, o.seeds), baseline.test_rows(BASELINE, o.seeds))
+            for o in outcomes]
 
 
 def summary_table(outcomes: Sequence[Outcome], summaries: Sequence[Mapping[str, float]],

@@ -18,12 +18,9 @@ def run(params: Params, *, data: str, baseline: str, members: str, table: str,
     rows = study.summaries(outcomes, control)
     # Ties go to the stronger total penalty.
     best = study.best(rows, [sum(c.penalties.values()) for c in configurations])
-    fields = configurations[best].fields
     io.write({
         members: study.members_table(outcomes), table: study.summary_table(outcomes, rows),
-        metrics: io.to_json({"layerwise_hidden_lambda": fields["hidden_lambda"],
-                             "layerwise_output_lambda": fields["output_lambda"],
-                             "layerwise_test_acc": rows[best]["test_acc"]}),
+        metrics: io.to_json({"layerwise_test_acc": rows[best]["test_acc"]}),
     })
     return (f"{kind}, {len(outcomes)} pairs, "
             f"{study.headline(outcomes[best], rows[best], params.train.epochs)} at the best, "

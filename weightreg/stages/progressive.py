@@ -45,7 +45,6 @@ def run(params: Params, *, data: str, members: str, curves: str, levels: str,
                               for suffix, key in (("", "mean"), ("_std", "std"), ("_lo", "lo"),
                                                   ("_hi", "hi"))}}),
         metrics: io.to_json({"smithing_test_acc": smith_summary["test_acc"],
-                             "repeated_lambda": level_lambdas[top],
                              "repeated_test_acc": level_stats[top]["mean"]}),
     })
     return (f"{kind} by schedule, Neural Smithing "

@@ -22,8 +22,7 @@ def run(params: Params, *, data: str, baseline: str, grid: str, members: str, ta
     best = study.best(rows, values)
     io.write({
         members: study.members_table(outcomes), table: study.summary_table(outcomes, rows),
-        metrics: io.to_json({"refined_lambda": values[best],
-                             "refined_test_acc": rows[best]["test_acc"]}),
+        metrics: io.to_json({"refined_test_acc": rows[best]["test_acc"]}),
     })
     return (f"{kind} in [{low:g}, {high:g}], {len(values)} values, "
             f"{study.headline(outcomes[best], rows[best], params.train.epochs)} at the best, "

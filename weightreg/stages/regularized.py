@@ -18,7 +18,8 @@ def run(params: Params, *, data: str, baseline: str, members: str, curves: str,
         members: study.members_table([outcome]), curves: io.to_csv(study.curves(outcome)),
         # The study's headline, first in `dvc exp show`: fixed names, scalars only.
         metrics: io.to_json({key: result[key] for key in (
-            "test_acc", "test_acc_lo", "test_acc_hi", "diff_vs_baseline", "p_value")}
+            "test_acc", "test_acc_lo", "test_acc_hi", "diff_vs_baseline", "p_value",
+            "mcnemar_p")}
             | {"baseline_test_acc": baseline_acc, "train_acc": result["train_acc"],
                # The test cross-entropy moves with lambda where 70 rows of accuracy may not.
                "test_loss": float(outcome.test_loss.mean())}),
