@@ -34,7 +34,7 @@ TINY = {
     "boundaries": {"resolution": 5},
     "sequence": {"n_train": 20, "n_test": 40, "length": 10, "units": 4, "epochs": 3, "seeds": 2,
                  "strengths": [1.0e-3]},
-    "replication": {"draws": 3, "seeds": 2},
+    "replication": {"draws": 3, "seeds": 2, "lambda": 1.0e-3},
     "selection": {"folds": 4, "draws": 2},
 }
 
@@ -128,9 +128,9 @@ def test_repro_writes_every_output(project):
     assert headline["p_value"] == pytest.approx(expected["p_value"], abs=1e-6)
     table = io.read_csv(project / "plots/grid.csv")
     assert list(table)[:2] == ["kind", "lambda"] and "test_acc_lo" in table
-    # Learning curves keep every 10th epoch and the last, with their 95% intervals.
+    # Learning curves keep every 20th epoch and the last, with their 95% intervals.
     curves = io.read_csv(project / "plots/progressive.csv")
-    assert list(curves["epoch"]) == [10, 20, TINY["progressive"]["smithing"]["epochs"]]
+    assert list(curves["epoch"]) == [20, TINY["progressive"]["smithing"]["epochs"]]
     assert np.all(curves["test_acc_lo"] <= curves["test_acc"])
     assert np.all(curves["test_acc"] <= curves["test_acc_hi"])
     for name in FIGURES:
@@ -143,14 +143,15 @@ def test_replication_draw_zero_is_the_main_study(project):
     stage's, seed by seed, in every exact value."""
     replication = io.read_csv(project / "members/replication.csv")
     first = replication["random_state"] == TINY["data"]["random_state"]
-    for stage, kind in (("baseline", "none"), ("regularized", TINY["regularizer"])):
+    assert (TINY["regularizer"], TINY["lambda"]) == ("l2", TINY["replication"]["lambda"])
+    for stage, kind in (("baseline", "none"), ("regularized", "l2")):
         main = io.read_csv(project / f"members/{stage}.csv")
         mine = first & (replication["kind"] == kind) & (
             replication["lambda"] == (0.0 if kind == "none" else TINY["lambda"]))
         for column in ("seed", "train_acc", "test_acc", "test_loss", "hidden_kernel_norm"):
             assert list(replication[column][mine]) == list(main[column]), (stage, column)
     draws, seeds = TINY["replication"]["draws"], TINY["replication"]["seeds"]
-    settings = 1 + len({("l2", v) for v in TINY["grid"]["values"]} | {("l2", TINY["lambda"])})
+    settings = 1 + len(set(TINY["grid"]["values"]) | {TINY["replication"]["lambda"]})
     assert len(replication["seed"]) == draws * seeds * settings
     table = io.read_csv(project / "plots/replication.csv")
     assert table["helps"] + table["ties"] + table["hurts"] == pytest.approx(np.ones(settings))
@@ -223,7 +224,7 @@ def test_exp_run_reruns_only_what_depends_on_lambda(project):
     curves = plots["plots/regularized.csv"][0]
     assert curves["content"]["title"]["text"] == "regularized: learning curve"
     assert set(curves["revisions"]) == {"HEAD", "workspace"}
-    assert len(curves["content"]["data"]["values"]) == 2 * TINY["train"]["epochs"] // 10
+    assert len(curves["content"]["data"]["values"]) == 2 * 2  # epochs 20 and 30, 2 revisions
     lambda_curve = plots["plots/grid.csv"][0]["content"]
     assert lambda_curve["encoding"]["x"]["scale"]["type"] == "log"
     assert {row["kind"] for row in lambda_curve["data"]["values"]} == {"l1", "l2"}

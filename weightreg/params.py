@@ -120,6 +120,7 @@ class Replication:
 
     draws: int = rule("count")
     seeds: int = rule("count")  # seeds per draw and configuration
+    lam: float = field(metadata={"rule": "strength", "key": "lambda"})  # the headline's l2
 
 
 @dataclass(frozen=True)

@@ -114,14 +114,16 @@ MEASURES = ("train_acc", "test_acc", "train_loss", "test_loss",
             *(f"{group}_norm" for group in GROUPS))
 
 
-def members_table(outcomes: Sequence[Outcome], test_rows: bool = True) -> str:
-    """One row per member, exact values: configuration, its fields, seed, accuracies, losses,
-    weight norms and, with `test_rows`, which test rows it classifies right (`+`) or wrong
-    (`-`), in the data's order, for the McNemar tests of later stages. Later stages read it
-    back with `Members`."""
+def members_table(outcomes: Sequence[Outcome], test_rows: bool = False,
+                  measures: Sequence[str] = MEASURES) -> str:
+    """One row per member, exact values: configuration, its fields, seed, the `measures`
+    (accuracies, losses, weight norms) and, with `test_rows`, which test rows it classifies
+    right (`+`) or wrong (`-`), in the data's order, for the McNemar tests of later stages.
+    Later stages read it back with `Members`; `dvc plots` puts it on the review page, so large
+    populations keep fewer measures."""
     names = list(outcomes[0].configuration.fields)
     columns: dict[str, list] = {"configuration": [], **{name: [] for name in names}, "seed": [],
-                                **{measure: [] for measure in MEASURES}}
+                                **{measure: [] for measure in measures}}
     if test_rows:
         columns["test_rows"] = []
     for outcome in outcomes:
@@ -134,7 +136,7 @@ def members_table(outcomes: Sequence[Outcome], test_rows: bool = True) -> str:
             for name in names:
                 columns[name].append(configuration.fields[name])
             columns["seed"].append(int(seed))
-            for measure in MEASURES:
+            for measure in measures:
                 values = (outcome.norms[measure[:-5]] if measure.endswith("_norm")
                           else getattr(outcome, measure))
                 columns[measure].append(values[k])
@@ -256,7 +258,7 @@ def best(summaries: Sequence[Mapping[str, float]], strength: Sequence[float]) ->
     return max(range(len(summaries)), key=lambda i: (summaries[i]["test_acc"], strength[i]))
 
 
-CURVE_EVERY = 10  # learning curves keep every 10th epoch and the last: plenty for a chart
+CURVE_EVERY = 20  # learning curves keep every 20th epoch and the last: plenty for a chart
 
 
 def curves(outcome: Outcome) -> dict[str, np.ndarray]:

@@ -7,5 +7,7 @@ from weightreg.params import Params
 def run(params: Params, *, data: str, members: str, curves: str) -> str:
     (outcome,) = study.sweep(params, moons.load(data), [study.Configuration(study.BASELINE)],
                              "baseline")
-    io.write({members: study.members_table([outcome]), curves: io.to_csv(study.curves(outcome))})
+    # Its test rows are the control of every McNemar test.
+    io.write({members: study.members_table([outcome], test_rows=True),
+              curves: io.to_csv(study.curves(outcome))})
     return f"no penalty, {study.headline(outcome, study.summary(outcome), params.train.epochs)}"

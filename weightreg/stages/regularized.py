@@ -15,7 +15,9 @@ def run(params: Params, *, data: str, baseline: str, members: str, curves: str,
     (result,) = study.summaries([outcome], control)
     baseline_acc = result["test_acc"] - result["diff_vs_baseline"]
     io.write({
-        members: study.members_table([outcome]), curves: io.to_csv(study.curves(outcome)),
+        # With its test rows: the headline's McNemar test can be checked from the tables.
+        members: study.members_table([outcome], test_rows=True),
+        curves: io.to_csv(study.curves(outcome)),
         # The study's headline, first in `dvc exp show`: fixed names, scalars only.
         metrics: io.to_json({key: result[key] for key in (
             "test_acc", "test_acc_lo", "test_acc_hi", "diff_vs_baseline", "p_value",

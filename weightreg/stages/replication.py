@@ -1,7 +1,7 @@
 """Stage `replication`: does the tutorial's gain survive other draws of the same data?
 
 The tutorial judges l2(0.001) on one draw of two moons, by two test rows out of 70. This stage
-trains no penalty, the tutorial's `regularizer(lambda)` and every grid value (l2) on
+trains no penalty, l2 at `replication.lambda` (the tutorial's 1e-3) and every grid value on
 `replication.draws` draws (`make_moons` with random_state = data.random_state + 0, 1, ...; the
 same size, noise and split, so draw 0 is the tutorial's data), `replication.seeds` seeds each,
 all in one engine call, and compares every setting with no penalty draw by draw.
@@ -16,8 +16,10 @@ NONE = ("none", 0.0)
 
 
 def settings(params: Params) -> list[tuple[str, float]]:
-    """(kind, lambda): no penalty, the tutorial's setting, then the grid's l2 values."""
-    found = [NONE, (params.regularizer, params.lam),
+    """(kind, lambda): no penalty, the setting the metrics report (`replication.lambda`, l2),
+    then the grid's l2 values. Its own lambda, not the top-level one, so that `dvc exp run -S
+    lambda=...` does not retrain 100 draws."""
+    found = [NONE, ("l2", params.replication.lam),
              *(("l2", value) for value in sorted(params.grid.values, reverse=True))]
     return list(dict.fromkeys(found))
 
@@ -38,8 +40,7 @@ def run(params: Params, *, members: str, table: str, metrics: str, figure: str) 
     rows = compare(chosen, accuracy)
     tutorial = rows[1]
     io.write({
-        # No McNemar test pairs these members (their test rows differ), so no rows.
-        members: study.members_table(outcomes, test_rows=False),
+        members: study.members_table(outcomes, measures=("train_acc", "test_acc")),
         table: io.to_csv({key: [row[key] for row in rows] for key in rows[0]}),
         metrics: io.to_json({"replication_diff": tutorial["diff_vs_none"],
                              "replication_diff_lo": tutorial["diff_vs_none_lo"],

@@ -60,8 +60,7 @@ def run(params: Params, *, replication: str, members: str, table: str, metrics: 
     optimism = stats.paired([d["oracle_test_acc"] for d in per_draw],
                             [d["cv_test_acc"] for d in per_draw])
     io.write({
-        # No McNemar test pairs these members (their test rows differ), so no rows.
-        members: study.members_table(outcomes, test_rows=False),
+        members: study.members_table(outcomes, measures=("train_acc", "test_acc")),
         table: io.to_csv({key: [d[key] for d in per_draw] for key in per_draw[0]}),
         metrics: io.to_json({"optimism": optimism["diff"], "optimism_lo": optimism["lo"],
                              "optimism_hi": optimism["hi"]}),
