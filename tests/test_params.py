@@ -64,6 +64,9 @@ def test_lambda_in_every_form_a_user_types(text, expected):
     ("progressive.smithing.epochs", 4000, "more epochs than the last schedule point"),
     ("model.hidden_units", "many", "a number"),
     ("selection.folds", 1, "a count from 2 to data.n_train (30)"),
+    ("grid.values", [1e-3, 1e-3], "distinct numbers"),
+    ("sequence.strengths", [0.0, 1e-2], "strengths > 0"),
+    ("data.random_state", -1, "a seed from 0"),
     ("selection.draws", 1000, "at most replication.draws (100)"),
 ])
 def test_bad_values_name_key_value_and_rule(key, value, allowed):

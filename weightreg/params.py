@@ -200,9 +200,13 @@ def _positive(key: str, value: Any) -> float:
 
 
 def _strengths(key: str, value: Any) -> tuple[float, ...]:
+    allowed = "a non-empty list of distinct numbers >= 0"
     if not isinstance(value, list) or not value:
-        raise _fail(key, value, "a non-empty list of numbers >= 0")
-    return tuple(_nonnegative(f"{key}[{i}]", item) for i, item in enumerate(value))
+        raise _fail(key, value, allowed)
+    strengths = tuple(_nonnegative(f"{key}[{i}]", item) for i, item in enumerate(value))
+    if len(set(strengths)) != len(strengths):
+        raise _fail(key, value, allowed)
+    return strengths
 
 
 def _regularizer(key: str, value: Any) -> str:
@@ -277,6 +281,11 @@ def parse(raw: Any) -> Params:
     """Validate a parsed params.yaml document and build the typed parameters."""
     p = _build(Params, raw)
     # Rules that tie keys together, beyond what each key allows alone.
+    if 0.0 in p.sequence.strengths:  # each strength is compared with none
+        raise _fail("sequence.strengths", list(p.sequence.strengths), "strengths > 0")
+    if p.data.random_state < 0 or p.data.random_state + p.replication.draws > 2**32:
+        raise _fail("data.random_state", p.data.random_state,
+                    "a seed from 0 to 2**32 - replication.draws (make_moons' range)")
     if p.sequence.length < 5:  # the task's bump is 5 steps wide
         raise _fail("sequence.length", p.sequence.length, "at least 5")
     if p.boundaries.resolution < 2:

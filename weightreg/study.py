@@ -152,11 +152,13 @@ def rows_text(correct: np.ndarray) -> str:
 class Members:
     """A per-member table written by another stage, read back with its exact values."""
 
-    def __init__(self, path: str | Path, stage: str):
+    def __init__(self, path: str | Path, stage: str, needs: Sequence[str] = ("test_acc",)):
         self.path, self.stage = path, stage
         self.columns = io.read_csv(path)
-        if "configuration" not in self.columns or "seed" not in self.columns:
-            raise io.BadInput(f"{path}: not a per-member table; rerun the {stage} stage "
+        missing = [name for name in ("configuration", "seed", *needs) if name not in self.columns]
+        if missing or self.columns["seed"].dtype.kind != "f":
+            raise io.BadInput(f"{path}: not the per-member table this stage reads (columns "
+                              f"{', '.join(missing) or 'seed'}); rerun the {stage} stage "
                               f"(`dvc repro {stage}`)")
 
     @property
@@ -194,7 +196,7 @@ class Members:
 
 def baseline(path: str | Path) -> Members:
     """The baseline stage's members, to pair other configurations with seed by seed."""
-    table = Members(path, "baseline")
+    table = Members(path, "baseline", needs=("test_acc", "test_rows"))
     if table.labels != [BASELINE]:
         raise io.BadInput(f"{path}: expected the baseline's members; rerun the baseline stage "
                           "(`dvc repro baseline`)")
@@ -254,8 +256,10 @@ def best_label(table: Members, labels: Sequence[str] | None = None) -> str:
 
 def best(summaries: Sequence[Mapping[str, float]], strength: Sequence[float]) -> int:
     """The configuration with the highest mean test accuracy; ties go to the stronger penalty
-    (the simpler model), so the order of the values in params.yaml does not matter."""
-    return max(range(len(summaries)), key=lambda i: (summaries[i]["test_acc"], strength[i]))
+    (the simpler model). Means are compared to 12 digits, so that the same rows right, split
+    differently over seeds, count as a tie rather than being decided by round-off."""
+    return max(range(len(summaries)),
+               key=lambda i: (round(summaries[i]["test_acc"], 12), strength[i]))
 
 
 CURVE_EVERY = 20  # learning curves keep every 20th epoch and the last: plenty for a chart

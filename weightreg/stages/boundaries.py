@@ -12,7 +12,7 @@ MARGIN = 0.5  # how far the mesh reaches beyond the data, in input units
 
 def run(params: Params, *, data: str, grid: str, figure: str) -> str:
     split = moons.load(data)
-    coarse = study.Members(grid, "grid")
+    coarse = study.Members(grid, "grid", needs=("kind", "lambda", "test_acc"))
     winner = study.best_label(coarse)
     kind, best = str(coarse.field(winner, "kind")), float(coarse.field(winner, "lambda"))
     strongest = max(params.grid.values)

@@ -2,7 +2,8 @@
 
 It depends on all of params.yaml, and `python -m weightreg` validates all of it before any stage
 runs, so a bad value anywhere stops `dvc repro` here, before DVC deletes any later stage's
-outputs. Its own output is written only when the split changes.
+outputs. Its output persists, and the same params give the same bytes, so later stages rerun only
+when the split changes.
 """
 
 from weightreg import data, io

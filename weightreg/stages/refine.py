@@ -10,7 +10,7 @@ from weightreg.params import Params
 def run(params: Params, *, data: str, baseline: str, grid: str, members: str, table: str,
         metrics: str) -> str:
     control = study.baseline(baseline)  # read first: a bad file fails before training
-    coarse = study.Members(grid, "grid")
+    coarse = study.Members(grid, "grid", needs=("kind", "lambda", "test_acc"))
     kind, low, high = decade(coarse)
     # Points evenly spaced on the log axis; linearly when the decade starts at lambda 0.
     spacing = np.geomspace if low > 0 else np.linspace

@@ -26,11 +26,13 @@ def folds(split: data.Split, count: int) -> list[data.Split]:
 
 
 def run(params: Params, *, replication: str, members: str, table: str, metrics: str) -> str:
-    refits = refit_accuracy(study.Members(replication, "replication"), params)
+    refits = refit_accuracy(study.Members(replication, "replication",
+                                          needs=("random_state", "kind", "lambda", "test_acc")),
+                            params)
     values = sorted(params.grid.values, reverse=True)
     drawn = data.draws(params.data, params.selection.draws)
     configurations = [
-        study.Configuration(f"l2({value:g}), draw {r}, fold {f}",
+        study.Configuration(f"l2({value:g}), random_state {r}, fold {f}",
                             {"random_state": r, "fold": f, "lambda": value}, "l2",
                             {"hidden_kernel": value}, data=fold)
         for r, split in drawn for f, fold in enumerate(folds(split, params.selection.folds))
@@ -50,7 +52,7 @@ def run(params: Params, *, replication: str, members: str, table: str, metrics: 
         rows[key] = rows.get(key, 0) + outcome.test_correct.size
     per_draw = []
     for r, _ in drawn:
-        cv = {value: hits[r, value] / rows[r, value] for value in values}
+        cv = {value: round(hits[r, value] / rows[r, value], 12) for value in values}
         chosen = max(values, key=lambda v: (cv[v], v))  # ties: the stronger penalty
         oracle = max(values, key=lambda v: (refits[r, v], v))
         per_draw.append({"random_state": r, "cv_lambda": chosen, "cv_acc": cv[chosen],
@@ -87,4 +89,4 @@ def refit_accuracy(table: study.Members, params: Params) -> dict[tuple[int, floa
     if not needed <= set(found):
         raise io.BadInput(f"{table.path}: lacks l2 members for some draws or grid values; rerun "
                           "the replication stage (`dvc repro replication`)")
-    return {key: float(np.mean(values)) for key, values in found.items()}
+    return {key: round(float(np.mean(values)), 12) for key, values in found.items()}
