@@ -28,6 +28,7 @@ import numpy as np
 from weightreg import backend
 from weightreg.data import Split
 from weightreg.models import GROUPS, KINDS, initial_weights
+
 # Per-epoch records, in the order the compiled program stacks them.
 RECORDS = ("train_acc", "train_loss", "train_total", "test_acc", "test_loss", "test_total")
 CHUNK_EPOCHS = 500  # Epochs per compiled call: progress is reported between calls.

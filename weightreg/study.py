@@ -194,6 +194,9 @@ class Members:
         return np.array([values[int(seed)] for seed in seeds])
 
 
+BASELINE = "no penalty"  # the baseline stage's one configuration
+
+
 def baseline(path: str | Path) -> Members:
     """The baseline stage's members, to pair other configurations with seed by seed."""
     table = Members(path, "baseline", needs=("test_acc", "test_rows"))
@@ -202,8 +205,6 @@ def baseline(path: str | Path) -> Members:
                           "(`dvc repro baseline`)")
     return table
 
-
-BASELINE = "no penalty"
 
 
 def summary(outcome: Outcome, control: np.ndarray | None = None,
@@ -279,7 +280,7 @@ def curves(outcome: Outcome) -> dict[str, np.ndarray]:
     return columns
 
 
-def headline(outcome: Outcome, summary_: Mapping[str, float], epochs: int) -> str:
+def headline(outcome: Outcome, result: Mapping[str, float], epochs: int) -> str:
     """`N seeds x E epochs: test 0.943 +- 0.000` for a stage's result line."""
-    return (f"{len(outcome.seeds)} seeds x {epochs} epochs: test {summary_['test_acc']:.3f} "
-            f"+- {summary_['test_acc_std']:.3f}")
+    return (f"{len(outcome.seeds)} seeds x {epochs} epochs: test {result['test_acc']:.3f} "
+            f"+- {result['test_acc_std']:.3f}")

@@ -17,12 +17,13 @@ from weightreg.params import Params
 def folds(split: data.Split, count: int) -> list[data.Split]:
     """k-fold cross-validation on the training rows: each fold holds out a contiguous part
     (the rows are in make_moons' random order) and trains on the rest."""
-    folds = []
-    for held in np.array_split(np.arange(len(split.y_train)), count):
-        kept = np.setdiff1d(np.arange(len(split.y_train)), held)
-        folds.append(data.Split(split.x_train[kept], split.y_train[kept],
-                                split.x_train[held], split.y_train[held]))
-    return folds
+    rows = np.arange(len(split.y_train))
+    splits = []
+    for held in np.array_split(rows, count):
+        kept = np.setdiff1d(rows, held)
+        splits.append(data.Split(split.x_train[kept], split.y_train[kept],
+                                 split.x_train[held], split.y_train[held]))
+    return splits
 
 
 def run(params: Params, *, replication: str, members: str, table: str, metrics: str) -> str:
