@@ -1,6 +1,10 @@
 """The population engine against independent references: NumPy for the penalties, plain
 Keras `fit` for training, and itself for member independence."""
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -107,6 +111,37 @@ def test_final_test_rows_agree_with_the_test_accuracy():
     np.testing.assert_array_equal(result.final_test_correct.mean(axis=1), result.final_test_acc)
     predicted = engine.predict(tuple(w[:1] for w in result.weights), SPLIT.x_test)[0] > 0.5
     np.testing.assert_array_equal(predicted == SPLIT.y_test, result.final_test_correct[0])
+
+
+def test_without_curves_the_final_numbers_are_the_same():
+    members = [engine.Member(0), engine.Member(2, "l1", {"hidden_kernel": 1e-3})]
+    kwargs = dict(hidden_units=HIDDEN, epochs=40, batch_size=8, learning_rate=1e-3,
+                  progress=False)
+    drawn, lean = (engine.train(SPLIT, members, curves=curves, **kwargs) for curves in (True, False))
+    assert set(lean.history) == set(engine.TRAIN_RECORDS)
+    assert set(drawn.history) == set(engine.TRAIN_RECORDS + engine.TEST_RECORDS)
+    for name in ("final_train_acc", "final_test_acc", "final_train_loss", "final_test_loss",
+                 "final_test_correct"):
+        np.testing.assert_array_equal(getattr(drawn, name), getattr(lean, name), err_msg=name)
+    for ours, theirs in zip(drawn.weights, lean.weights, strict=True):
+        np.testing.assert_array_equal(ours, theirs)
+    np.testing.assert_array_equal(drawn.history["test_acc"][-1], lean.final_test_acc)
+
+
+def test_a_stage_process_skips_keras_and_loads_its_program_from_the_cache(tmp_path):
+    # Keras costs 1.1-1.4 s of every stage's start-up, and TensorFlow would import it unasked;
+    # compiling costs about 1 s, which XLA's persistent cache saves the next process.
+    script = ("import sys; from weightreg import data, engine; from weightreg.params import Data;"
+              "r = engine.train(data.make(Data(40, 0.2, 1, 20)), [engine.Member(0)],"
+              " hidden_units=8, epochs=2, batch_size=32, learning_rate=1e-3, progress=False);"
+              "assert 'keras' not in sys.modules, 'keras was imported'; print(r.weights[0])")
+    env = {name: value for name, value in os.environ.items() if name != "TF_XLA_FLAGS"}
+    env["WEIGHTREG_XLA_CACHE"] = str(tmp_path)  # (this process set TF_XLA_FLAGS for its own)
+    runs = [subprocess.run([sys.executable, "-c", script], env=env, check=True,
+                           capture_output=True, text=True) for _ in range(2)]
+    assert list(tmp_path.glob("*XLA_CPU_JIT*")), "nothing was cached"
+    assert runs[0].stdout == runs[1].stdout
+    assert runs[1].stderr == ""  # loading from the cache logs nothing the user sees
 
 
 def test_several_batches_per_epoch_match_keras_fit():

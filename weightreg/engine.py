@@ -29,9 +29,17 @@ from weightreg import backend
 from weightreg.data import Split
 from weightreg.models import GROUPS, KINDS, initial_weights
 
-# Per-epoch records, in the order the compiled program stacks them.
-RECORDS = ("train_acc", "train_loss", "train_total", "test_acc", "test_loss", "test_total")
+# Per-epoch records, in the order the compiled program stacks them. The test records cost a
+# forward pass over the test rows every epoch, so only calls that draw curves ask for them.
+TRAIN_RECORDS = ("train_acc", "train_loss", "train_total")
+TEST_RECORDS = ("test_acc", "test_loss", "test_total")
+
+
 CHUNK_EPOCHS = 500  # Epochs per compiled call: progress is reported between calls.
+
+
+def records_of(curves: bool) -> tuple[str, ...]:
+    return TRAIN_RECORDS + (TEST_RECORDS if curves else ())
 
 
 @dataclass(frozen=True)
@@ -59,8 +67,9 @@ class Member:
 class Result:
     """What training recorded. Per-epoch arrays are [epochs, K]; per-member arrays are [K]."""
 
-    history: dict[str, np.ndarray]  # keys: RECORDS; `*_loss` is the data loss (BCE) alone;
-    # accuracies are exact fractions of rows (float64), losses float32.
+    history: dict[str, np.ndarray]  # keys: TRAIN_RECORDS, and TEST_RECORDS with `curves`;
+    # `*_loss` is the data loss (BCE) alone; accuracies are exact fractions of rows (float64),
+    # losses float32.
     final_train_acc: np.ndarray  # with the final weights on the whole training set
     final_test_acc: np.ndarray
     final_train_loss: np.ndarray  # the data loss (BCE) with the final weights
@@ -159,9 +168,10 @@ def _shuffle_keys(seeds, epoch, n_rows):
     return mix(tf.bitwise.bitwise_xor(key, rows * tf.constant(0xC2B2AE3D, tf.uint32)))
 
 
-def _build_program(n_train: int, batch_size: int, shuffle: bool, own_rows: bool):
+def _build_program(n_train: int, batch_size: int, shuffle: bool, own_rows: bool, curves: bool):
     """The compiled chunk of epochs for one batch layout (shapes are fixed per call site), with
-    rows shared by all members ([rows, ...]) or each member's own ([K, rows, ...])."""
+    rows shared by all members ([rows, ...]) or each member's own ([K, rows, ...]), recording
+    the test rows' metrics every epoch or not (`curves`)."""
     tf = backend.tensorflow()
 
     batch_size = min(batch_size, n_train)  # as in Keras: no padding rows to compute
@@ -176,7 +186,7 @@ def _build_program(n_train: int, batch_size: int, shuffle: bool, own_rows: bool)
     def correct(logits, y):
         return tf.cast(tf.cast(tf.sigmoid(logits) > 0.5, tf.float32) == y, tf.float32)
 
-    @tf.function(jit_compile=True, reduce_retracing=True)
+    @tf.function(jit_compile=True, reduce_retracing=True, autograph=False)
     def run_chunk(weights, moments, velocities, step, first_epoch, n_epochs, scales,
                   x_train, y_train, x_test, y_test, seeds, l1, l2, decay, learning_rate):
         members = tf.shape(seeds)[0]
@@ -231,23 +241,23 @@ def _build_program(n_train: int, batch_size: int, shuffle: bool, own_rows: bool)
                 sums = [sums[0] + hits, sums[1] + bce * count, sums[2] + total * count]
                 weights, moments, velocities, step = adam(weights, moments, velocities,
                                                           grads, step, scale[:, None] * decay)
-            test_logits = forward(weights, x_test)
-            test_bce = tf.reduce_mean(data_loss(test_logits, y_test), axis=1)
-            row = tf.stack([
-                sums[0] / n_train, sums[1] / n_train, sums[2] / n_train,
-                tf.reduce_mean(correct(test_logits, y_test), axis=1),
-                test_bce, test_bce + scale * penalty(weights, l1, l2),
-            ])
+            row = [sums[0] / n_train, sums[1] / n_train, sums[2] / n_train]
+            if curves:
+                test_logits = forward(weights, x_test)
+                test_bce = tf.reduce_mean(data_loss(test_logits, y_test), axis=1)
+                row += [tf.reduce_mean(correct(test_logits, y_test), axis=1),
+                        test_bce, test_bce + scale * penalty(weights, l1, l2)]
+            row = tf.stack(row)
             records = tf.tensor_scatter_nd_update(records, [[i]], row[None])
             return i + 1, weights, moments, velocities, step, records
 
-        records = tf.zeros([chunk, len(RECORDS), members])
+        records = tf.zeros([chunk, len(records_of(curves)), members])
         _, weights, moments, velocities, step, records = tf.while_loop(
             lambda i, *_: i < n_epochs, epoch_body,
             (tf.constant(0), weights, moments, velocities, step, records))
         return weights, moments, velocities, step, records
 
-    @tf.function(jit_compile=True, reduce_retracing=True)
+    @tf.function(jit_compile=True, reduce_retracing=True, autograph=False)
     def evaluate(weights, x, y):
         """Accuracy and data loss of every member on (x, y), two [K] vectors, and which rows
         each classifies right, [K, rows]."""
@@ -256,14 +266,20 @@ def _build_program(n_train: int, batch_size: int, shuffle: bool, own_rows: bool)
         return (tf.reduce_mean(hits, axis=1), tf.reduce_mean(data_loss(logits, y), axis=1),
                 hits)
 
-    return run_chunk, evaluate
+    return _quiet(run_chunk), _quiet(evaluate)
+
+
+def _quiet(program):
+    """`program`, called with stderr filtered: a program loaded from XLA's persistent cache
+    comes with error lines that are not errors (see `backend`)."""
+    return lambda *args, **kwargs: backend.quietly(lambda: program(*args, **kwargs))
 
 
 _PROGRAMS: dict[tuple, tuple] = {}
 
 
-def _program(n_train: int, batch_size: int, shuffle: bool, own_rows: bool):
-    key = (n_train, batch_size, shuffle, own_rows)
+def _program(n_train: int, batch_size: int, shuffle: bool, own_rows: bool, curves: bool):
+    key = (n_train, batch_size, shuffle, own_rows, curves)
     if key not in _PROGRAMS:
         _PROGRAMS[key] = _build_program(*key)
     return _PROGRAMS[key]
@@ -282,8 +298,12 @@ def group_sizes(members: int, limit: int) -> tuple[int, int]:
 def train(split: Split, members: list[Member], *, hidden_units: int, epochs: int,
           batch_size: int, learning_rate: float, shuffle: bool = True,
           initial: tuple[np.ndarray, ...] | None = None, label: str = "train",
-          progress: bool | None = None, members_per_call: int | None = None) -> Result:
+          progress: bool | None = None, members_per_call: int | None = None,
+          curves: bool = True) -> Result:
     """Train every member for `epochs` epochs and return their histories and final weights.
+
+    With `curves`, the history has the test rows' metrics for every epoch too; without, only
+    the final ones are computed (the same numbers: both come from the final weights).
 
     `initial` (stacked weights in GROUPS order) overrides the Keras initialization by seed.
     Members run in groups of at most `members_per_call` (default: 64 on a CPU, where larger
@@ -320,22 +340,23 @@ def train(split: Split, members: list[Member], *, hidden_units: int, epochs: int
     runs = [_train_group({name: a if name in rows.shared else a[padded[g * size:(g + 1) * size]]
                           for name, a in rows.arrays.items()},
                          [a[padded[g * size:(g + 1) * size]] for a in per_member],
-                         epochs, batch_size, shuffle, learning_rate,
+                         epochs, batch_size, shuffle, learning_rate, curves,
                          progress_line and progress_line.for_group(g))
             for g in range(groups)]
     records = np.concatenate([run[0] for run in runs], axis=-1)[..., :k]  # [epochs, records, K]
     finite = np.isfinite(records).all(axis=1)  # [epochs, K]
-    history = {name: records[:, r, :] for r, name in enumerate(RECORDS)}
+    history = {name: records[:, r, :] for r, name in enumerate(records_of(curves))}
     n_train, n_test = rows.arrays["y_train"].shape[-1], rows.arrays["y_test"].shape[-1]
     history["train_acc"] = _fraction(history["train_acc"], n_train)
-    history["test_acc"] = _fraction(history["test_acc"], n_test)
-    final_train = np.concatenate([run[1] for run in runs], axis=-1)[:, :k]  # [acc/loss, K]
+    if curves:
+        history["test_acc"] = _fraction(history["test_acc"], n_test)
+    final = np.concatenate([run[1] for run in runs], axis=-1)[:, :k]  # [4, K]
     return Result(
         history=history,
-        final_train_acc=_fraction(final_train[0], n_train),
-        final_test_acc=history["test_acc"][-1],
-        final_train_loss=final_train[1],
-        final_test_loss=history["test_loss"][-1],
+        final_train_acc=_fraction(final[0], n_train),
+        final_test_acc=_fraction(final[2], n_test),
+        final_train_loss=final[1],
+        final_test_loss=final[3],
         final_test_correct=np.concatenate([run[2] for run in runs])[:k] > 0.5,
         weights=tuple(np.concatenate([run[3 + g] for run in runs])[:k]
                       for g in range(len(GROUPS))),
@@ -371,9 +392,9 @@ def _fraction(accuracy: np.ndarray, rows: int) -> np.ndarray:
     return np.rint(accuracy.astype(np.float64) * rows) / rows
 
 
-def _train_group(rows, arrays, epochs, batch_size, shuffle, learning_rate, report):
-    """One compiled population: history [epochs, records, K], final train accuracy and loss,
-    final test rows classified right, weights."""
+def _train_group(rows, arrays, epochs, batch_size, shuffle, learning_rate, curves, report):
+    """One compiled population: history [epochs, records, K], final train and test accuracy
+    and loss [4, K], final test rows classified right, weights."""
     tf = backend.tensorflow()
 
     scales, l1, l2, decay, seeds, *initial = arrays
@@ -384,7 +405,7 @@ def _train_group(rows, arrays, epochs, batch_size, shuffle, learning_rate, repor
     velocities = tuple(tf.zeros_like(w) for w in weights)
     step = tf.constant(0.0)
     run_chunk, evaluate = _program(rows["y_train"].shape[-1], batch_size, shuffle,
-                                   own_rows=rows["y_train"].ndim == 2)
+                                   own_rows=rows["y_train"].ndim == 2, curves=curves)
     constants = dict(
         **{name: tf.constant(values) for name, values in rows.items()},
         seeds=tf.constant(seeds), l1=tf.constant(l1), l2=tf.constant(l2),
@@ -403,9 +424,10 @@ def _train_group(rows, arrays, epochs, batch_size, shuffle, learning_rate, repor
         if report:
             report(first + n)
     train_acc, train_loss, _ = evaluate(weights, constants["x_train"], constants["y_train"])
-    *_, test_correct = evaluate(weights, constants["x_test"], constants["y_test"])
-    return (np.concatenate(pieces), np.stack([train_acc.numpy(), train_loss.numpy()]),
-            test_correct.numpy(), *(w.numpy() for w in weights))
+    test_acc, test_loss, test_correct = evaluate(weights, constants["x_test"],
+                                                 constants["y_test"])
+    final = np.stack([train_acc.numpy(), train_loss.numpy(), test_acc.numpy(), test_loss.numpy()])
+    return (np.concatenate(pieces), final, test_correct.numpy(), *(w.numpy() for w in weights))
 
 
 class _Progress:

@@ -115,6 +115,13 @@ class Sequence:
 
 
 @dataclass(frozen=True)
+class Placement:
+    """Where a penalty goes: the hidden kernel (the tutorial), plus its bias, and so on."""
+
+    lam: float = field(metadata={"rule": "strength", "key": "lambda"})
+
+
+@dataclass(frozen=True)
 class Replication:
     """Other draws of the same data: random_state = data.random_state + 0 .. draws - 1."""
 
@@ -141,6 +148,7 @@ class Params:
     grid: Grid
     layerwise: Layerwise
     decoupled: Decoupled
+    placement: Placement
     progressive: Progressive
     boundaries: Boundaries
     sequence: Sequence

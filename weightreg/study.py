@@ -74,9 +74,12 @@ class Outcome:
 
 
 def sweep(params: Params, split: Split, configurations: Sequence[Configuration], stage: str,
-          seeds: Sequence[int] | None = None, epochs: int | None = None) -> list[Outcome]:
+          seeds: Sequence[int] | None = None, epochs: int | None = None,
+          curves: bool = False) -> list[Outcome]:
     """Train every configuration once per seed (default: seeds 0 .. train.seeds-1) in one
-    engine call, with the model and training settings of params.yaml.
+    engine call, with the model and training settings of params.yaml. The test metrics of
+    every epoch (for `curves()`) are recorded only when asked for: they cost a forward pass
+    over the test rows each epoch.
 
     A member whose loss turns NaN or infinite fails the stage: its metrics would be
     meaningless, and a failure writes nothing, so earlier outputs stay intact.
@@ -86,7 +89,8 @@ def sweep(params: Params, split: Split, configurations: Sequence[Configuration],
     result = engine.train(split, members, hidden_units=params.model.hidden_units,
                           epochs=epochs or params.train.epochs,
                           batch_size=params.train.batch_size,
-                          learning_rate=params.train.learning_rate, label=stage)
+                          learning_rate=params.train.learning_rate, label=stage,
+                          curves=curves)
     bad = np.flatnonzero(result.diverged_at >= 0)
     if bad.size:
         n = len(seeds)

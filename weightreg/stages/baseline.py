@@ -6,7 +6,7 @@ from weightreg.params import Params
 
 def run(params: Params, *, data: str, members: str, curves: str) -> str:
     (outcome,) = study.sweep(params, moons.load(data), [study.Configuration(study.BASELINE)],
-                             "baseline")
+                             "baseline", curves=True)
     # Its test rows are the control of every McNemar test.
     io.write({members: study.members_table([outcome], test_rows=True),
               curves: io.to_csv(study.curves(outcome))})

@@ -1,5 +1,6 @@
-"""Stage `placement`: where to regularize. `regularizer(lambda)` on the hidden kernel only (the
-tutorial), plus the hidden bias, plus the output kernel, or on every weight; one engine call."""
+"""Stage `placement`: where to regularize. `regularizer(placement.lambda)` on the hidden kernel
+only (the tutorial), plus the hidden bias, plus the output kernel, or on every weight; one
+engine call."""
 
 from weightreg import data as moons, io, models, stats, study
 from weightreg.params import Params
@@ -17,7 +18,7 @@ def run(params: Params, *, data: str, baseline: str, members: str, table: str,
         metrics: str) -> str:
     control = study.baseline(baseline)  # read first: a bad file fails before training
     configurations = [study.Configuration(name, {"placement": name}, params.regularizer,
-                                          dict.fromkeys(groups, params.lam))
+                                          dict.fromkeys(groups, params.placement.lam))
                       for name, groups in PLACEMENTS.items()]
     outcomes = study.sweep(params, moons.load(data), configurations, "placement")
     rows = study.summaries(outcomes, control)
@@ -32,7 +33,7 @@ def run(params: Params, *, data: str, baseline: str, members: str, table: str,
         metrics: io.to_json({"best_placement": configurations[best].label,
                              "placement_test_acc": rows[best]["test_acc"]}),
     })
-    return (f"{study.describe(params.regularizer, params.lam)} in {len(outcomes)} places, "
+    return (f"{study.describe(params.regularizer, params.placement.lam)} in {len(outcomes)} places, "
             + ", ".join(f"{c.label} {row['test_acc']:.3f}" for c, row in zip(configurations, rows)))
 
 

@@ -28,9 +28,9 @@ def run(params: Params, *, data: str, members: str, curves: str, levels: str,
     repeated_lambda = schedules.repeated(trained, repeated.levels, repeated.epochs_per_level)
     # Two engine calls of the same shape share one compiled program.
     (smith,) = study.sweep(params, split, [scheduled("smithing", kind, smithing_lambda)],
-                           "progressive", epochs=smithing.epochs)
+                           "progressive", epochs=smithing.epochs, curves=True)
     (levelled,) = study.sweep(params, split, [scheduled("repeated", kind, repeated_lambda)],
-                              "progressive", epochs=repeated_epochs)
+                              "progressive", epochs=repeated_epochs, curves=True)
     smith_summary, curve = study.summary(smith), study.curves(smith)
     # Test accuracy at the end of the plain training, then at the end of each level.
     ends = [trained + i * repeated.epochs_per_level for i in range(len(repeated.levels) + 1)]

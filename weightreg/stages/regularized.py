@@ -11,7 +11,7 @@ def run(params: Params, *, data: str, baseline: str, members: str, curves: str,
     name = study.describe(params.regularizer, params.lam)
     (outcome,) = study.sweep(params, moons.load(data),
                              [study.hidden_kernel(name, params.regularizer, params.lam)],
-                             "regularized")
+                             "regularized", curves=True)
     (result,) = study.summaries([outcome], control)
     baseline_acc = result["test_acc"] - result["diff_vs_baseline"]
     io.write({
