@@ -45,5 +45,5 @@ bench: setup
 # Resolve pyproject.toml's dependencies again, for every platform at once (environment markers
 # pick tensorflow-cpu or tensorflow), with hashes.
 lock: $(VENV)/installed
-	$(UV) pip compile --quiet --universal --python-version 3.11 --extra test --generate-hashes \
+	$(UV) pip compile --quiet --universal --python-version 3.11 --extra test --extra dask --generate-hashes \
 	  --no-header pyproject.toml -o requirements.lock

@@ -1,78 +1,17 @@
-"""End to end: the real DVC pipeline on tiny params, in a temporary git copy of the project."""
+"""End to end: the real DVC pipeline on tiny params, in a temporary git copy of the project
+(`tiny.py`)."""
 
 import json
 import os
 import shutil
-import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
 
+from tiny import ROOT, TINY, run
 from weightreg import io, stats
-
-ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
-
-TINY = {
-    "lambda": 1.0e-3, "regularizer": "l2",
-    "data": {"n_samples": 100, "noise": 0.2, "random_state": 1, "n_train": 30},
-    "model": {"hidden_units": 16},
-    "train": {"epochs": 30, "batch_size": 32, "learning_rate": 1.0e-2, "seeds": 2},
-    "grid": {"kinds": ["l1", "l2"], "values": [1.0e-2, 1.0e-4], "refine": 2},
-    "layerwise": {"hidden": [0.0, 1.0e-3], "output": [0.0, 1.0e-2]},
-    "decoupled": {"values": [1.0, 1.0e-2]},
-    "progressive": {
-        "smithing": {"points": [[0, 0.0], [10, 1.0e-4], [20, 1.0e-3]],
-                     "interpolation": "step", "epochs": 25},
-        "repeated": {"levels": [1.0e-4, 1.0e-2], "epochs_per_level": 5},
-    },
-    "boundaries": {"resolution": 5},
-    "sequence": {"n_train": 20, "n_test": 40, "length": 10, "units": 4, "epochs": 3, "seeds": 2,
-                 "strengths": [1.0e-3]},
-    "replication": {"draws": 3, "seeds": 2, "lambda": 1.0e-3},
-    "selection": {"folds": 4, "draws": 2},
-}
-
-
-def run(cwd, *command, ok=True):
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
-           "DVC_NO_ANALYTICS": "1", "GIT_AUTHOR_NAME": "test", "GIT_AUTHOR_EMAIL": "t@example.invalid",
-           "GIT_COMMITTER_NAME": "test", "GIT_COMMITTER_EMAIL": "t@example.invalid"}
-    # Output goes through files, not pipes: `dvc queue start` leaves workers behind that would
-    # hold a pipe open, and reading it to its end would wait for them.
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        code = subprocess.run(command, cwd=cwd, env=env, stdout=out, stderr=err,
-                              stdin=subprocess.DEVNULL).returncode
-        out.seek(0), err.seek(0)
-        done = subprocess.CompletedProcess(command, code, out.read(), err.read())
-    if ok and done.returncode != 0:
-        pytest.fail(f"{' '.join(command)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
-    return done
-
-
-@pytest.fixture(scope="module")
-def project(tmp_path_factory):
-    """A git copy of the tracked project with tiny params, after one `dvc repro`."""
-    path = tmp_path_factory.mktemp("project")
-    tracked = run(ROOT, "git", "ls-files", "-z").stdout.split("\0")
-    for name in filter(None, tracked):
-        if (ROOT / name).is_file():
-            (path / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, path / name)
-    (path / "params.yaml").write_text(yaml.safe_dump(TINY, sort_keys=False))
-    run(path, "git", "init", "-q")
-    run(path, "git", "add", "-A")
-    run(path, "git", "commit", "-qm", "tiny")
-    run(path, "dvc", "repro")
-    run(path, "git", "add", "-A")
-    run(path, "git", "commit", "-qm", "tiny results")
-    return path
-
 
 FIGURES = ("data", "learning_curves", "lambda_curve", "weight_norms", "layerwise", "decoupled",
            "progressive", "placement", "sequence")
@@ -214,11 +153,11 @@ def test_same_params_give_byte_identical_results(project):
 def test_exp_run_reruns_only_what_depends_on_lambda(project):
     done = run(project, "dvc", "exp", "run", "-S", "lambda=1e-05")
     # `data` checks all of params.yaml first; its split is unchanged, so nothing else reruns.
-    assert stages_run(done.stdout) == {"data", "regularized", "placement", "figures"}
+    assert stages_run(done.stdout) == {"data", "regularized", "figures"}
     assert "regularized: l2(1e-05) on the hidden kernel, 2 seeds x 30 epochs: test" in done.stdout
     assert "oneDNN" not in done.stdout + done.stderr and "absl" not in done.stdout + done.stderr
     diff = json.loads(run(project, "dvc", "metrics", "diff", "HEAD", "--json").stdout)
-    assert set(diff) <= {"metrics/regularized.json", "metrics/placement.json"}
+    assert set(diff) <= {"metrics/regularized.json"}
     assert sum(len(rows) for rows in diff.values()) <= 9
     plots = json.loads(run(project, "dvc", "plots", "diff", "HEAD", "--json").stdout)["data"]
     curves = plots["plots/regularized.csv"][0]
@@ -238,7 +177,7 @@ def test_revisiting_params_restores_from_the_run_cache(project):
     run(project, "dvc", "exp", "run", "-S", "lambda=1e-3")
     again = run(project, "dvc", "exp", "run", "-S", "lambda=3e-3")
     assert stages_run(again.stdout) == {"data"}, again.stdout
-    for stage in ("regularized", "placement", "figures"):
+    for stage in ("regularized", "figures"):
         assert f"Stage '{stage}' is cached - skipping run" in again.stdout
     assert (project / "members/regularized.csv").read_bytes() == trained
 

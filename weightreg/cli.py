@@ -18,7 +18,7 @@ import pkgutil
 import sys
 import time
 
-from weightreg import stages
+from weightreg import cluster, stages
 from weightreg.io import BadInput
 
 
@@ -58,5 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     except BadInput as error:
         print(f"weightreg {stage}: error: {error}", file=sys.stderr)
         return 2
-    print(f"{stage}: {result}, {time.perf_counter() - started:.1f} s", flush=True)
+    ran = cluster.where()  # where the engine trained, if it did
+    print(f"{stage}: {result}, {time.perf_counter() - started:.1f} s{f' {ran}' if ran else ''}",
+          flush=True)
     return 0

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from weightreg import backend
+from weightreg import backend, cluster
 from weightreg.data import Split
 from weightreg.models import GROUPS, KINDS, initial_weights
 
@@ -337,12 +337,19 @@ def train(split: Split, members: list[Member], *, hidden_units: int, epochs: int
     progress_line = _Progress(label, k, groups, epochs, size) if progress else None
     rows = _rows(split, members)
     per_member = (scales, l1, l2, decay, seeds, *initial)  # members on the first axis
-    runs = [_train_group({name: a if name in rows.shared else a[padded[g * size:(g + 1) * size]]
-                          for name, a in rows.arrays.items()},
-                         [a[padded[g * size:(g + 1) * size]] for a in per_member],
-                         epochs, batch_size, shuffle, learning_rate, curves,
-                         progress_line and progress_line.for_group(g))
-            for g in range(groups)]
+    tasks = [({name: a if name in rows.shared else a[padded[g * size:(g + 1) * size]]
+               for name, a in rows.arrays.items()},
+              [a[padded[g * size:(g + 1) * size]] for a in per_member],
+              epochs, batch_size, shuffle, learning_rate, curves) for g in range(groups)]
+
+    def members_of(g: int) -> str:
+        mine = padded[g * size:(g + 1) * size]
+        seeds = [members[j].seed for j in mine]
+        return (f"{label}'s members {mine.min() + 1}-{mine.max() + 1} of {k} (seeds "
+                f"{min(seeds)}-{max(seeds)})")
+
+    runs = cluster.run(_train_group, tasks, members_of,
+                       lambda g: progress_line and progress_line.for_group(g))
     records = np.concatenate([run[0] for run in runs], axis=-1)[..., :k]  # [epochs, records, K]
     finite = np.isfinite(records).all(axis=1)  # [epochs, K]
     history = {name: records[:, r, :] for r, name in enumerate(records_of(curves))}

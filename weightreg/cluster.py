@@ -1,0 +1,152 @@
+"""Where the engine's member groups run: in this process, or on a Dask cluster.
+
+`WEIGHTREG_BACKEND=dask` sends each group to a Dask worker: the scheduler at
+`DASK_SCHEDULER_ADDRESS` (Dask's own setting) when it is set, otherwise a `LocalCluster` on
+127.0.0.1 without a dashboard, started for this process. Unset, groups run here, one after
+another, and Dask is never imported. The backend is not a DVC param: the groups, their programs
+and the order of their results are the same either way, so it changes no output byte (tested).
+
+What crosses the network is plain data: each group's seeds, initial weights, penalty
+coefficients, lambda schedules and rows go out, and its records and final weights come back.
+A worker traces and compiles each program shape once and keeps it (`engine._PROGRAMS`); with
+XLA's persistent cache (`backend`) a restarted worker loads it from disk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from weightreg.io import BadInput
+
+VARIABLE = "WEIGHTREG_BACKEND"
+ALLOWED = f"dask, or {VARIABLE} unset to train in this process"
+
+_client = None  # the Dask client of this process, made on first use
+_used: list[str] = []  # where this process's groups ran, for the stage's result line
+
+
+def chosen() -> str | None:
+    """The backend WEIGHTREG_BACKEND asks for: "dask", or None (this process)."""
+    value = os.environ.get(VARIABLE, "")
+    if value in ("", "dask"):
+        return value or None
+    raise BadInput(f"{VARIABLE} = {value!r} is not allowed; expected {ALLOWED}")
+
+
+def check() -> str:
+    """Fail now, with one line, if the backend cannot run; return where groups will run.
+
+    A scheduler given by address is connected to; a local cluster is not started."""
+    if chosen() is None:
+        return "in this process"
+    dask = _dask()
+    if dask.config.get("scheduler-address", None):
+        return _describe(_dask_client())
+    return "on a local Dask cluster"
+
+
+def where() -> str | None:
+    """Where this process's groups ran ("in this process", "on Dask at ..., N workers"),
+    or None if it trained nothing."""
+    return _used[-1] if _used else None
+
+
+def run(function: Callable, tasks: Sequence[tuple], members_of: Callable[[int], str],
+        report_to: Callable[[int], Callable | None]) -> list:
+    """`function(*task, report)` for every task, results in task order.
+
+    In this process `report` is `report_to(i)` (progress between chunks of epochs); on Dask it is
+    None. A task that fails on a worker, or a worker lost while running one, fails the stage
+    with one line naming its members (`members_of(i)`).
+    """
+    if chosen() is None:
+        _used.append("in this process")
+        return [function(*task, report_to(i)) for i, task in enumerate(tasks)]
+    from distributed import wait
+
+    client = _dask_client()
+    _used.append(_describe(client))
+    fingerprint = code_fingerprint()
+    futures = [client.submit(_on_worker, fingerprint, function, *task, None, pure=False)
+               for task in tasks]
+    wait(futures)
+    for i, future in enumerate(futures):
+        if future.status != "finished":
+            error = future.exception()
+            raise BadInput(f"{VARIABLE}=dask: the group of {members_of(i)} failed on "
+                           f"{_address(client)}: {type(error).__name__}: {error}")
+    return client.gather(futures)
+
+
+def code_fingerprint() -> str:
+    """A hash of weightreg's source: a worker must run the same code as the stage."""
+    digest = hashlib.sha256()
+    package = Path(__file__).parent
+    for path in sorted(package.rglob("*.py")):
+        digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _on_worker(fingerprint: str, function: Callable, *args):
+    mine = code_fingerprint()
+    if mine != fingerprint:
+        raise RuntimeError(f"this worker runs other weightreg code ({mine} from "
+                           f"{Path(__file__).parent}, the stage runs {fingerprint}); start "
+                           "`dask worker` from a checkout of the stage's commit")
+    return function(*args)
+
+
+def _dask_client():
+    global _client
+    if _client is not None:
+        return _client
+    dask = _dask()
+    from distributed import Client, LocalCluster
+
+    address = dask.config.get("scheduler-address", None)
+    if address:
+        try:
+            _client = Client(address, timeout=dask.config.get("distributed.comm.timeouts.connect"))
+        except OSError as error:
+            raise BadInput(f"DASK_SCHEDULER_ADDRESS = {address!r}: no Dask scheduler answered "
+                           f"({error}); expected the address `dask scheduler` prints, such as "
+                           "tcp://10.0.0.1:8786") from None
+        try:
+            _client.wait_for_workers(1, timeout=dask.config.get(
+                "distributed.comm.timeouts.connect"))
+        except TimeoutError:
+            raise BadInput(f"DASK_SCHEDULER_ADDRESS = {address!r}: the scheduler has no "
+                           f"workers; start some with `dask worker {address}`") from None
+    else:
+        # A worker lost here is a failure, not a retry: the stage says so instead of hiding it.
+        with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+            # No dashboard; the scheduler's health page on a free port, not a fixed 8787 that
+            # two stages of a queue would both ask for.
+            cluster = LocalCluster(host="127.0.0.1", dashboard_address=None,
+                                   scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                                   n_workers=os.cpu_count(), threads_per_worker=1)
+        _client = Client(cluster)
+    return _client
+
+
+def _dask():
+    try:
+        import dask
+        import distributed  # noqa: F401 (the scheduler's client)
+    except ImportError as error:
+        raise BadInput(f"{VARIABLE}=dask needs Dask's distributed package, which this "
+                       f"environment lacks ({error}); install the `dask` extra") from None
+    return dask
+
+
+def _address(client) -> str:
+    return client.scheduler.address
+
+
+def _describe(client) -> str:
+    workers = len(client.scheduler_info(n_workers=-1)["workers"])
+    return f"on Dask at {_address(client)}, {workers} worker{'s' * (workers != 1)}"
+
