@@ -71,7 +71,7 @@ def test_groups_come_back_in_member_order(client, monkeypatch):
         try:
             remote = engine.train(split, members, **kwargs)
         finally:
-            cluster._client.close()
+            cluster.close()
     assert cluster.where().startswith(f"on Dask at {client.scheduler.address}")
     for name in ("final_train_acc", "final_test_acc", "final_train_loss", "final_test_loss",
                  "final_test_correct", "diverged_at"):

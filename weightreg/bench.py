@@ -15,6 +15,11 @@ with l2(1e-3) on the hidden kernel:
 4. The machine's limit: dense float32 matmul throughput, against the engine's FLOP rate at K = 60
    (FLOPs counted by `engine_flops_per_member_epoch`).
 5. One 4000-epoch model with curves, compile included: engine versus Keras with validation.
+6. With Dask's `distributed` installed: a stage-sized population (180 members, the grid's, in
+   3 groups of 60) in this process against a local Dask cluster of one worker per CPU
+   (WEIGHTREG_BACKEND=dask): the cluster's start, the first call (workers import TensorFlow and
+   compile), and the steady cost, as a ratio. The README turns them into an estimate for N
+   machines.
 
 Every measurement is repeated and the median kept. The timings go to stdout only (a table, then
 one JSON line): they describe this machine, so no DVC file records them.
@@ -72,11 +77,16 @@ class Config:
     engine_epochs: dict[int, int]
 
 
+    dask_epochs: int
+
+
 QUICK = Config(name="quick", repeats=3, keras_epochs=80, sklearn_epochs=100,
-               engine_epochs={1: 500, 6: 500, 60: 500, 600: 100})
+               engine_epochs={1: 500, 6: 500, 60: 500, 600: 100}, dask_epochs=500)
 FULL = Config(name="full", repeats=5, keras_epochs=300, sklearn_epochs=300,
-              engine_epochs={1: 2000, 6: 2000, 20: 2000, 60: 2000, 200: 1000, 600: 500})
+              engine_epochs={1: 2000, 6: 2000, 20: 2000, 60: 2000, 200: 1000, 600: 500},
+              dask_epochs=2000)
 REFERENCE_MEMBERS = 60  # the K at which the speedups and the matmul fraction are reported
+DASK_MEMBERS = 180  # a stage's population: the grid's 18 configurations x 10 seeds
 
 
 def sklearn_alpha(keras_l2: float, batch_rows: int) -> float:
@@ -234,6 +244,34 @@ def engine_timing(split: data.Split, size: int, epochs: int, repeats: int) -> En
     return EngineTiming(size, epochs, first, steady)
 
 
+def dask_timing(split: data.Split, epochs: int, repeats: int) -> dict[str, float] | None:
+    """A stage-sized population in this process and on a local Dask cluster (None without
+    Dask's distributed package)."""
+    try:
+        import distributed  # noqa: F401 (WEIGHTREG_BACKEND=dask needs it)
+    except ImportError:
+        return None
+    from weightreg import cluster
+
+    members = population(DASK_MEMBERS)
+    train_engine(split, members, epochs)  # compiles in this process
+    here = median_seconds(lambda: train_engine(split, members, epochs), repeats)
+    os.environ[cluster.VARIABLE] = "dask"
+    try:
+        start = seconds(cluster.connect)
+        workers = len(cluster.connect().scheduler_info(n_workers=-1)["workers"])
+        first = seconds(lambda: train_engine(split, members, epochs))
+        there = median_seconds(lambda: train_engine(split, members, epochs), repeats)
+    finally:
+        del os.environ[cluster.VARIABLE]
+        cluster.close()
+    groups, size = engine.group_sizes(DASK_MEMBERS, 64)
+    return {"members": DASK_MEMBERS, "epochs": epochs, "groups": groups, "group_size": size,
+            "workers": workers, "in_process_s": here, "cluster_start_s": start,
+            "first_call_s": first, "steady_s": there, "ratio": there / here,
+            "group_s": here / groups}
+
+
 def machine_info() -> dict[str, object]:
     import keras
     import numpy
@@ -284,6 +322,8 @@ def measure(config: Config, log: Callable[[str], None]) -> dict[str, object]:
     for size, epochs in config.engine_epochs.items():
         log(f"engine, K={size}")
         timings[size] = engine_timing(split, size, epochs, config.repeats)
+    log(f"engine on a local Dask cluster, K={DASK_MEMBERS}")
+    on_dask = dask_timing(split, config.dask_epochs, config.repeats)
     flops = engine_flops_per_member_epoch(len(split.y_train), len(split.y_test), HIDDEN_UNITS,
                                           BATCH_SIZE)
     reference = timings[REFERENCE_MEMBERS].ms_per_model_epoch
@@ -313,6 +353,7 @@ def measure(config: Config, log: Callable[[str], None]) -> dict[str, object]:
         "engine_flops_per_member_epoch": flops,
         "engine_gflops_at_60": engine_flops_per_second / 1e9,
         "matmul_fraction": engine_flops_per_second / matmul,
+        "dask": on_dask,
         "machine": machine_info(),
     }
 
@@ -371,6 +412,19 @@ def table(results: dict[str, object]) -> str:
         f"K={REFERENCE_MEMBERS} {results['engine_gflops_at_60']:.2f} GFLOP/s = "
         f"{results['matmul_fraction']:.1%} of matmul",
     ]
+    dask = results["dask"]
+    if dask:
+        lines += [
+            "",
+            f"{dask['members']} members x {dask['epochs']} epochs ({dask['groups']} groups of "
+            f"{dask['group_size']}): in this process {dask['in_process_s']:.2f} s "
+            f"({dask['group_s']:.2f} s per group); on a local Dask cluster of "
+            f"{dask['workers']} workers {dask['steady_s']:.2f} s "
+            f"({dask['ratio']:.2f}x), after {dask['cluster_start_s']:.1f} s to start it and a "
+            f"first call of {dask['first_call_s']:.1f} s (workers import TensorFlow, compile)",
+        ]
+    else:
+        lines.append("(Dask column skipped: the `dask` extra is not installed)")
     return "\n".join(lines)
 
 

@@ -44,7 +44,7 @@ def check() -> str:
         return "in this process"
     dask = _dask()
     if dask.config.get("scheduler-address", None):
-        return _describe(_dask_client())
+        return _describe(connect())
     return "on a local Dask cluster"
 
 
@@ -67,7 +67,7 @@ def run(function: Callable, tasks: Sequence[tuple], members_of: Callable[[int], 
         return [function(*task, report_to(i)) for i, task in enumerate(tasks)]
     from distributed import wait
 
-    client = _dask_client()
+    client = connect()
     _used.append(_describe(client))
     fingerprint = code_fingerprint()
     futures = [client.submit(_on_worker, fingerprint, function, *task, None, pure=False)
@@ -99,7 +99,7 @@ def _on_worker(fingerprint: str, function: Callable, *args):
     return function(*args)
 
 
-def _dask_client():
+def connect():
     global _client
     if _client is not None:
         return _client
@@ -130,6 +130,17 @@ def _dask_client():
                                    n_workers=os.cpu_count(), threads_per_worker=1)
         _client = Client(cluster)
     return _client
+
+
+def close() -> None:
+    """Close this process's Dask client, and the local cluster it started, if any."""
+    global _client
+    if _client is not None:
+        local = _client.cluster
+        _client.close()
+        if local is not None:
+            local.close()
+        _client = None
 
 
 def _dask():
