@@ -15,7 +15,7 @@ UV := $(BIN)/uv
 # The stages run `python -m weightreg`: put the project's environment first on PATH.
 RUN := PATH="$(BIN):$$PATH" DVC_NO_ANALYTICS=1
 
-.PHONY: setup repro test bench lock
+.PHONY: setup repro test bench bench-waits lock
 
 setup: $(VENV)/installed .dvc/offline_plots.html
 
@@ -41,6 +41,11 @@ test: setup
 
 bench: setup
 	$(RUN) python -m weightreg.bench
+
+# What users wait for (exp run, repro --force) against import tensorflow and one Keras fit,
+# in fresh clones of HEAD: commit first.
+bench-waits: setup
+	$(RUN) python -m weightreg.bench_waits
 
 # Resolve pyproject.toml's dependencies again, for every platform at once (environment markers
 # pick tensorflow-cpu or tensorflow), with hashes.
