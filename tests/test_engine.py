@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from weightreg import data, engine, models
+from weightreg import cluster, data, engine, models
 from weightreg.params import Data
 
 SPLIT = data.make(Data(100, 0.2, 1, 30))
@@ -130,12 +130,15 @@ def test_without_curves_the_final_numbers_are_the_same():
 
 def test_a_stage_process_skips_keras_and_loads_its_program_from_the_cache(tmp_path):
     # Keras costs 1.1-1.4 s of every stage's start-up, and TensorFlow would import it unasked;
-    # compiling costs about 1 s, which XLA's persistent cache saves the next process.
+    # compiling costs about 1 s, which XLA's persistent cache saves the next process. Without
+    # WEIGHTREG_BACKEND, Dask is not imported either.
     script = ("import sys; from weightreg import data, engine; from weightreg.params import Data;"
               "r = engine.train(data.make(Data(40, 0.2, 1, 20)), [engine.Member(0)],"
               " hidden_units=8, epochs=2, batch_size=32, learning_rate=1e-3, progress=False);"
-              "assert 'keras' not in sys.modules, 'keras was imported'; print(r.weights[0])")
-    env = {name: value for name, value in os.environ.items() if name != "TF_XLA_FLAGS"}
+              "assert 'keras' not in sys.modules, 'keras was imported';"
+              "assert 'distributed' not in sys.modules, 'dask was imported'; print(r.weights[0])")
+    env = {name: value for name, value in os.environ.items()
+           if name not in ("TF_XLA_FLAGS", "WEIGHTREG_BACKEND")}
     env["WEIGHTREG_XLA_CACHE"] = str(tmp_path)  # (this process set TF_XLA_FLAGS for its own)
     runs = [subprocess.run([sys.executable, "-c", script], env=env, check=True,
                            capture_output=True, text=True) for _ in range(2)]
@@ -204,19 +207,36 @@ def test_divergence_is_reported_per_member():
     assert result.diverged_at[0] == -1 and result.diverged_at[1] >= 0
 
 
-def test_groups_of_members_give_the_same_results():
+def test_group_sizes():
     assert engine.group_sizes(600, 64) == (10, 60)
     assert engine.group_sizes(130, 64) == (3, 44)
     assert engine.group_sizes(5, 64) == (1, 5)
+    # Split for several CPUs: up to 4 groups of at least 16 members.
+    assert engine.group_sizes(10, 64, split=4) == (1, 10)
+    assert engine.group_sizes(40, 64, split=4) == (2, 20)
+    assert engine.group_sizes(180, 64, split=4) == (4, 45)
+    assert engine.group_sizes(700, 64, split=4) == (11, 64)
+
+
+def test_groups_of_members_give_the_same_results(monkeypatch, capsys):
     members = [engine.Member(seed, "l2", {"hidden_kernel": 10.0 ** -seed}) for seed in range(5)]
-    kwargs = dict(hidden_units=HIDDEN, epochs=30, batch_size=32, learning_rate=1e-3,
-                  progress=False)
-    whole = engine.train(SPLIT, members, **kwargs)
-    grouped = engine.train(SPLIT, members, members_per_call=2, **kwargs)  # 3 groups, 1 spare
-    for ours, theirs in zip(whole.weights, grouped.weights):
-        assert ours.shape == theirs.shape
+    kwargs = dict(hidden_units=HIDDEN, epochs=30, batch_size=32, learning_rate=1e-3)
+    whole = engine.train(SPLIT, members, progress=False, **kwargs)
+    monkeypatch.setattr(cluster, "cpus", lambda: 2)
+    # 3 groups of 2 (1 spare member), trained two at a time in threads. A group's size changes
+    # the last bits, so the two runs agree to round-off only.
+    grouped = engine.train(SPLIT, members, members_per_call=2, progress=True, **kwargs)
+    assert "3/3 groups done" in capsys.readouterr().err
+    for ours, theirs in zip(whole.weights, grouped.weights, strict=True):
         np.testing.assert_allclose(ours, theirs, atol=1e-6, rtol=0)
     np.testing.assert_array_equal(whole.history["test_acc"], grouped.history["test_acc"])
+    # The same groups in threads or one after another: the same bytes.
+    monkeypatch.setattr(cluster, "cpus", lambda: 1)
+    one_by_one = engine.train(SPLIT, members, members_per_call=2, progress=False, **kwargs)
+    for ours, theirs in zip(one_by_one.weights, grouped.weights, strict=True):
+        np.testing.assert_array_equal(ours, theirs)
+    for name, values in one_by_one.history.items():
+        np.testing.assert_array_equal(grouped.history[name], values, name)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 9, 12345])

@@ -16,7 +16,7 @@ with l2(1e-3) on the hidden kernel:
    (FLOPs counted by `engine_flops_per_member_epoch`).
 5. One 4000-epoch model with curves, compile included: engine versus Keras with validation.
 6. With Dask's `distributed` installed: a stage-sized population (180 members, the grid's, in
-   3 groups of 60) in this process against a local Dask cluster of one worker per CPU
+   4 groups of 45) in this process against a local Dask cluster of one worker per CPU
    (WEIGHTREG_BACKEND=dask): the cluster's start, the first call (workers import TensorFlow and
    compile), and the steady cost, as a ratio. The README turns them into an estimate for N
    machines.
@@ -265,7 +265,7 @@ def dask_timing(split: data.Split, epochs: int, repeats: int) -> dict[str, float
     finally:
         del os.environ[cluster.VARIABLE]
         cluster.close()
-    groups, size = engine.group_sizes(DASK_MEMBERS, 64)
+    groups, size = engine.group_sizes(DASK_MEMBERS, 64, engine.SPLIT)
     return {"members": DASK_MEMBERS, "epochs": epochs, "groups": groups, "group_size": size,
             "workers": workers, "in_process_s": here, "cluster_start_s": start,
             "first_call_s": first, "steady_s": there, "ratio": there / here,
