@@ -73,16 +73,17 @@ def run(function: Callable, tasks: Sequence[tuple], members_of: Callable[[int], 
         with ThreadPoolExecutor(min(len(tasks), cpus())) as pool:
             return list(pool.map(lambda i: function(*tasks[i], report_to(i)),
                                  range(len(tasks))))
-    from distributed import wait
+    from distributed import as_completed
 
     client = connect()
     _used.append(_describe(client))
     fingerprint = code_fingerprint()
     futures = [client.submit(_on_worker, fingerprint, function, *task, None, pure=False)
                for task in tasks]
-    wait(futures, return_when="FIRST_EXCEPTION")
-    for i, future in enumerate(futures):
-        if future.status in ("error", "cancelled", "lost"):
+    group_of = {future.key: i for i, future in enumerate(futures)}
+    for future in as_completed(futures):  # the first failure stops the stage
+        i = group_of[future.key]
+        if future.status != "finished":
             if future.status == "error":
                 error = future.exception()
                 why = f"{type(error).__name__}: {error}"
