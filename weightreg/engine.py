@@ -297,11 +297,15 @@ def _quiet(program):
 _PROGRAMS: dict[tuple, tuple] = {}
 
 
+_BUILDING = threading.Lock()  # groups train in threads: one of them builds a shared program
+
+
 def _program(n_train: int, batch_size: int, shuffle: bool, own_rows: bool, curves: bool):
     key = (n_train, batch_size, shuffle, own_rows, curves)
-    if key not in _PROGRAMS:
-        _PROGRAMS[key] = _build_program(*key)
-    return _PROGRAMS[key]
+    with _BUILDING:
+        if key not in _PROGRAMS:
+            _PROGRAMS[key] = _build_program(*key)
+        return _PROGRAMS[key]
 
 
 # On a CPU, a population is split into at least SPLIT groups where each still gets MIN_GROUP
