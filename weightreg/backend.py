@@ -26,6 +26,7 @@ import platform
 import re
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 # The folder for compiled programs: WEIGHTREG_XLA_CACHE, or one under ~/.cache (outside the
@@ -45,18 +46,22 @@ NOISE = re.compile(r"^(WARNING: All log messages before absl::InitializeLog\(\)"
                    r"\+prefer-no-(scatter|gather) is not)")
 
 
+_IMPORTING = threading.Lock()  # a Dask worker's threads may ask at the same time
+
+
 def tensorflow():
-    if "tensorflow" not in sys.modules:
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        _use_xla_cache()
-        skipped = "keras.src.optimizers" not in sys.modules
-        if skipped:
-            sys.modules["keras.src.optimizers"] = None  # makes that import an ImportError
-        try:
-            quietly(lambda: __import__("tensorflow"))
-        finally:
+    with _IMPORTING:
+        if "tensorflow" not in sys.modules:
+            os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+            _use_xla_cache()
+            skipped = "keras.src.optimizers" not in sys.modules
             if skipped:
-                del sys.modules["keras.src.optimizers"]
+                sys.modules["keras.src.optimizers"] = None  # makes that import an ImportError
+            try:
+                quietly(lambda: __import__("tensorflow"))
+            finally:
+                if skipped:
+                    del sys.modules["keras.src.optimizers"]
     import tensorflow
 
     return tensorflow
