@@ -140,9 +140,13 @@ def test_a_stage_process_skips_keras_and_loads_its_program_from_the_cache(tmp_pa
     env = {name: value for name, value in os.environ.items()
            if name not in ("TF_XLA_FLAGS", "WEIGHTREG_BACKEND")}
     env["WEIGHTREG_XLA_CACHE"] = str(tmp_path)  # (this process set TF_XLA_FLAGS for its own)
-    runs = [subprocess.run([sys.executable, "-c", script], env=env, check=True,
-                           capture_output=True, text=True) for _ in range(2)]
-    assert list(tmp_path.glob("*XLA_CPU_JIT*")), "nothing was cached"
+    runs, cached = [], []
+    for _ in range(2):
+        runs.append(subprocess.run([sys.executable, "-c", script], env=env, check=True,
+                                   capture_output=True, text=True))
+        cached.append({path: path.stat().st_mtime_ns for path in tmp_path.glob("*XLA_CPU_JIT*")})
+    assert cached[0], "nothing was cached"
+    assert cached[1] == cached[0]  # the second process read the programs, wrote none
     assert runs[0].stdout == runs[1].stdout
     assert runs[1].stderr == ""  # loading from the cache logs nothing the user sees
 
@@ -200,11 +204,16 @@ def test_exported_member_predicts_like_the_engine(tmp_path):
     assert loaded.layers[0].kernel_regularizer.l2 == pytest.approx(1e-3)
 
 
-def test_divergence_is_reported_per_member():
+@pytest.mark.parametrize("curves", [True, False])
+def test_divergence_is_reported_per_member(curves):
     members = [engine.Member(0), engine.Member(1, "l2", {"hidden_kernel": 1e30})]
     result = engine.train(SPLIT, members, hidden_units=HIDDEN, epochs=5, batch_size=32,
-                          learning_rate=1e-3, progress=False)
+                          learning_rate=1e-3, progress=False, curves=curves)
     assert result.diverged_at[0] == -1 and result.diverged_at[1] >= 0
+    # The last update going bad shows in the final losses only (without curves).
+    last = engine.train(SPLIT, [engine.Member(0)], hidden_units=HIDDEN, epochs=1,
+                        batch_size=32, learning_rate=1e36, progress=False, curves=curves)
+    assert list(last.diverged_at) == [0]
 
 
 def test_group_sizes():

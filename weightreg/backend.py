@@ -27,6 +27,7 @@ import re
 import sys
 import tempfile
 import threading
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 # The folder for compiled programs: WEIGHTREG_XLA_CACHE, or one under ~/.cache (outside the
@@ -81,8 +82,6 @@ def xla_cache_folder() -> Path | None:
         return None
     if chosen:
         return Path(chosen)
-    from importlib.metadata import PackageNotFoundError, version
-
     try:
         tf_version = version("tensorflow-cpu")
     except PackageNotFoundError:
@@ -104,10 +103,17 @@ def _cpu_description() -> str:
 
 def _use_xla_cache() -> None:
     flags = os.environ.get("TF_XLA_FLAGS", "")
-    folder = xla_cache_folder()
-    if folder is None or "--tf_xla_persistent_cache_directory" in flags:
+    if "--tf_xla_persistent_cache_directory" in flags:
         return
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder = xla_cache_folder()
+        if folder is None:
+            return
+        folder.mkdir(parents=True, exist_ok=True)
+    except (OSError, RuntimeError, PackageNotFoundError) as error:  # no usable home: compile
+        print(f"weightreg: XLA's persistent cache is off ({error}); set {XLA_CACHE} to a "
+              "writable folder", file=sys.stderr)
+        return
     os.environ["TF_XLA_FLAGS"] = f"{flags} --tf_xla_persistent_cache_directory={folder}".strip()
 
 

@@ -16,6 +16,7 @@ XLA's persistent cache (`backend`) a restarted worker loads it from disk.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -61,8 +62,9 @@ def run(function: Callable, tasks: Sequence[tuple], members_of: Callable[[int], 
     """`function(*task, report)` for every task, results in task order.
 
     In this process `report` is `report_to(i)` (progress between chunks of epochs); on Dask it is
-    None. A task that fails on a worker, or a worker lost while running one, fails the stage
-    with one line naming its members (`members_of(i)`).
+    None. A worker lost while running a task, or one that cannot run weightreg's code, fails
+    the stage with one line naming the task's members (`members_of(i)`); an exception the task
+    raised keeps its traceback, as in this process.
     """
     if chosen() is None:
         _used.append("in this process")
@@ -73,7 +75,7 @@ def run(function: Callable, tasks: Sequence[tuple], members_of: Callable[[int], 
         with ThreadPoolExecutor(min(len(tasks), cpus())) as pool:
             return list(pool.map(lambda i: function(*tasks[i], report_to(i)),
                                  range(len(tasks))))
-    from distributed import as_completed
+    from distributed import KilledWorker, as_completed
 
     client = connect()
     _used.append(_describe(client))
@@ -82,15 +84,18 @@ def run(function: Callable, tasks: Sequence[tuple], members_of: Callable[[int], 
                for task in tasks]
     group_of = {future.key: i for i, future in enumerate(futures)}
     for future in as_completed(futures):  # the first failure stops the stage
-        i = group_of[future.key]
-        if future.status != "finished":
-            if future.status == "error":
-                error = future.exception()
-                why = f"{type(error).__name__}: {error}"
-            else:
-                why = f"the task was {future.status}"
-            raise BadInput(f"{VARIABLE}=dask: the group of {members_of(i)} failed on "
-                           f"{_address(client)}: {why}")
+        if future.status == "finished":
+            continue
+        error = future.exception() if future.status == "error" else None
+        client.cancel(futures)
+        if error is not None and not isinstance(error, (KilledWorker, WrongCode, ImportError,
+                                                        OSError)):
+            raise error.with_traceback(future.traceback())  # a programming error
+        why = f"{type(error).__name__}: {error}" if error else f"the task was {future.status}"
+        address = _address(client)
+        close()
+        raise BadInput(f"{VARIABLE}=dask: the group of {members_of(group_of[future.key])} "
+                       f"failed on {address}: {why}")
     return client.gather(futures)
 
 
@@ -111,10 +116,14 @@ def code_fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
+class WrongCode(RuntimeError):
+    """A worker whose weightreg differs from the stage's."""
+
+
 def _on_worker(fingerprint: str, function: Callable, *args):
     mine = code_fingerprint()
     if mine != fingerprint:
-        raise RuntimeError(f"this worker runs other weightreg code ({mine} from "
+        raise WrongCode(f"this worker runs other weightreg code ({mine} from "
                            f"{Path(__file__).parent}, the stage runs {fingerprint}); start "
                            "`dask worker` from a checkout of the stage's commit")
     return function(*args)
@@ -148,9 +157,11 @@ def connect():
         with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
             # No dashboard; the scheduler's health page on a free port, not a fixed 8787 that
             # two stages of a queue would both ask for.
+            # Its workers' logs would reach the stage's stderr: a failure is one line from run().
             cluster = LocalCluster(host="127.0.0.1", dashboard_address=None,
                                    scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-                                   n_workers=cpus(), threads_per_worker=1)
+                                   n_workers=cpus(), threads_per_worker=1,
+                                   silence_logs=logging.CRITICAL)
         _client = Client(cluster)
     return _client
 

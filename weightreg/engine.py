@@ -312,7 +312,7 @@ def _program(n_train: int, batch_size: int, shuffle: bool, own_rows: bool, curve
 # members (smaller groups cost more per member-epoch: the benchmark's K=6 costs 1.3x K=20), so
 # that groups train on several CPUs at once. The grid's 180 members on 2 cores, in ms per
 # member-epoch: 3 groups of 60 one after another 0.0070, 8 of 23 two at a time 0.0053, 4 of 45
-# two at a time 0.0047. The split depends on the population only, never on the machine: a
+# two at a time 0.0047. The split depends on the population, never on the number of CPUs: a
 # group's size can change the last bits of its members' numbers.
 SPLIT = 4
 MIN_GROUP = 16
@@ -379,21 +379,24 @@ def train(split: Split, members: list[Member], *, hidden_units: int, epochs: int
               epochs, batch_size, shuffle, learning_rate, curves) for g in range(groups)]
 
     def members_of(g: int) -> str:
-        mine = padded[g * size:(g + 1) * size]
+        mine = range(g * size, min((g + 1) * size, k))  # without the spare copies
         seeds = [members[j].seed for j in mine]
-        return (f"{label}'s members {mine.min() + 1}-{mine.max() + 1} of {k} (seeds "
+        return (f"{label}'s members {mine[0] + 1}-{mine[-1] + 1} of {k} (seeds "
                 f"{min(seeds)}-{max(seeds)})")
 
     runs = cluster.run(_train_group, tasks, members_of,
                        lambda g: progress_line and progress_line.for_group(g))
     records = np.concatenate([run[0] for run in runs], axis=-1)[..., :k]  # [epochs, records, K]
+    final = np.concatenate([run[1] for run in runs], axis=-1)[:, :k]  # [4, K]
+    # The train records of an epoch come from the weights before its updates, so the final
+    # losses catch a last update that went bad.
     finite = np.isfinite(records).all(axis=1)  # [epochs, K]
+    finite[-1] &= np.isfinite(final[[1, 3]]).all(axis=0)
     history = {name: records[:, r, :] for r, name in enumerate(records_of(curves))}
     n_train, n_test = rows.arrays["y_train"].shape[-1], rows.arrays["y_test"].shape[-1]
     history["train_acc"] = _fraction(history["train_acc"], n_train)
     if curves:
         history["test_acc"] = _fraction(history["test_acc"], n_test)
-    final = np.concatenate([run[1] for run in runs], axis=-1)[:, :k]  # [4, K]
     return Result(
         history=history,
         final_train_acc=_fraction(final[0], n_train),
