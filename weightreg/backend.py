@@ -32,8 +32,9 @@ from pathlib import Path
 
 # The folder for compiled programs: WEIGHTREG_XLA_CACHE, or one under ~/.cache (outside the
 # project, so git and DVC never see it, and shared by the queue's temporary workspaces);
-# WEIGHTREG_XLA_CACHE=off turns it off. Writes go to a temporary file that is renamed into
-# place, so concurrent queue workers are safe.
+# WEIGHTREG_XLA_CACHE=off turns it off. TensorFlow writes each program to a temporary file and
+# renames it into place, and compares the stored HLO on load (device_executable_persistor.h), so
+# concurrent queue workers are safe and a stale program is never run.
 XLA_CACHE = "WEIGHTREG_XLA_CACHE"
 
 NOISE = re.compile(r"^(WARNING: All log messages before absl::InitializeLog\(\)"

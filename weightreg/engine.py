@@ -267,17 +267,21 @@ def _build_program(n_train: int, batch_size: int, shuffle: bool, own_rows: bool,
         return (tf.reduce_mean(hits, axis=1), tf.reduce_mean(data_loss(logits, y), axis=1),
                 hits)
 
-    return _quiet(run_chunk), _quiet(evaluate)
+    def no_epochs(args):
+        """A chunk's rehearsal: the same inputs, zero epochs (`n_epochs` is the sixth)."""
+        return (*args[:5], tf.zeros_like(args[5]), *args[6:])
+
+    return _quiet(run_chunk, no_epochs), _quiet(evaluate)
 
 
 _FIRST_CALLS = threading.Lock()
 
 
-def _quiet(program):
-    """`program`, whose first call with each shape of inputs (where it is compiled, or loaded
-    from XLA's persistent cache with error lines that are not errors, see `backend`) runs with
-    stderr filtered. Groups train in threads, and stderr is the process's: one first call at a
-    time, later calls unfiltered."""
+def _quiet(program, rehearsal=lambda args: args):
+    """`program`, compiled (or loaded from XLA's persistent cache, whose error lines are not
+    errors, see `backend`) with stderr filtered: before its first call with each shape of
+    inputs, a short rehearsal with those shapes. Groups train in threads and stderr is the
+    process's, so rehearsals run one at a time, and the calls themselves unfiltered."""
     tf = backend.tensorflow()
     seen = set()
 
@@ -286,9 +290,8 @@ def _quiet(program):
         if shapes not in seen:
             with _FIRST_CALLS:
                 if shapes not in seen:
-                    result = backend.quietly(lambda: program(*args, **kwargs))
+                    backend.quietly(lambda: program(*rehearsal(args), **kwargs))
                     seen.add(shapes)
-                    return result
         return program(*args, **kwargs)
 
     return call
