@@ -28,7 +28,7 @@ VARIABLE = "WEIGHTREG_BACKEND"
 ALLOWED = f"dask, or {VARIABLE} unset to train in this process"
 
 _client = None  # the Dask client of this process, made on first use
-_used: list[str] = []  # where this process's groups ran, for the stage's result line
+_where: str | None = None  # where this process's groups ran, for the stage's result line
 
 
 def chosen() -> str | None:
@@ -54,7 +54,7 @@ def check() -> str:
 def where() -> str | None:
     """Where this process's groups ran ("in this process", "on Dask at ..., N workers"),
     or None if it trained nothing."""
-    return _used[-1] if _used else None
+    return _where
 
 
 def run(function: Callable, tasks: Sequence[tuple], members_of: Callable[[int], str],
@@ -66,8 +66,9 @@ def run(function: Callable, tasks: Sequence[tuple], members_of: Callable[[int], 
     the stage with one line naming the task's members (`members_of(i)`); an exception the task
     raised keeps its traceback, as in this process.
     """
+    global _where
     if chosen() is None:
-        _used.append("in this process")
+        _where = "in this process"
         if len(tasks) == 1:
             return [function(*tasks[0], report_to(0))]
         # TensorFlow releases the GIL while a program runs: one group per CPU at a time keeps
@@ -78,7 +79,7 @@ def run(function: Callable, tasks: Sequence[tuple], members_of: Callable[[int], 
     from distributed import KilledWorker, as_completed
 
     client = connect()
-    _used.append(_describe(client))
+    _where = _describe(client)
     fingerprint = code_fingerprint()
     futures = [client.submit(_on_worker, fingerprint, function, *task, None, pure=False)
                for task in tasks]
