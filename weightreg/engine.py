@@ -267,17 +267,20 @@ def _build_program(n_train: int, batch_size: int, shuffle: bool, own_rows: bool,
         return (tf.reduce_mean(hits, axis=1), tf.reduce_mean(data_loss(logits, y), axis=1),
                 hits)
 
-    def no_epochs(args):
-        """A chunk's rehearsal: the same inputs, zero epochs (`n_epochs` is the sixth)."""
-        return (*args[:5], tf.zeros_like(args[5]), *args[6:])
+    return run_chunk, evaluate
 
-    return _quiet(run_chunk, no_epochs), _quiet(evaluate)
+
+def _no_epochs(inputs: dict) -> dict:
+    """A chunk's rehearsal: the same inputs, zero epochs."""
+    tf = backend.tensorflow()
+
+    return {**inputs, "n_epochs": tf.zeros_like(inputs["n_epochs"])}
 
 
 _FIRST_CALLS = threading.Lock()
 
 
-def _quiet(program, rehearsal=lambda args: args):
+def _quiet(program, rehearsal=lambda kwargs: kwargs):
     """`program`, compiled (or loaded from XLA's persistent cache, whose error lines are not
     errors, see `backend`) with stderr filtered: before its first call with each shape of
     inputs, a short rehearsal with those shapes. Groups train in threads and stderr is the
@@ -290,7 +293,7 @@ def _quiet(program, rehearsal=lambda args: args):
         if shapes not in seen:
             with _FIRST_CALLS:
                 if shapes not in seen:
-                    backend.quietly(lambda: program(*rehearsal(args), **kwargs))
+                    backend.quietly(lambda: program(*args, **rehearsal(kwargs)))
                     seen.add(shapes)
         return program(*args, **kwargs)
 
@@ -307,7 +310,8 @@ def _program(n_train: int, batch_size: int, shuffle: bool, own_rows: bool, curve
     key = (n_train, batch_size, shuffle, own_rows, curves)
     with _BUILDING:
         if key not in _PROGRAMS:
-            _PROGRAMS[key] = _build_program(*key)
+            run_chunk, evaluate = _build_program(*key)
+            _PROGRAMS[key] = _quiet(run_chunk, _no_epochs), _quiet(evaluate)
         return _PROGRAMS[key]
 
 
@@ -354,18 +358,7 @@ def train(split: Split, members: list[Member], *, hidden_units: int, epochs: int
     if not members:
         raise ValueError("train() needs at least one member")
     k = len(members)
-    l1, l2, decay = coefficients(members)
-    scales = np.ones((k, epochs), np.float32)  # each member's multiplier of its strengths
-    for j, member in enumerate(members):
-        if member.schedule is not None:
-            if len(member.schedule) < epochs:
-                raise ValueError(f"member {j}: schedule has {len(member.schedule)} epochs, "
-                                 f"training runs {epochs}")
-            scales[j] = member.schedule[:epochs]
-    if initial is None:
-        seeded = [initial_weights(m.seed, hidden_units) for m in members]
-        initial = tuple(np.stack(ws) for ws in zip(*seeded))
-    seeds = np.array([m.seed % 2**32 for m in members], np.uint32)
+    per_member = _member_arrays(members, hidden_units, epochs, initial)
     on_gpu = bool(tf.config.list_physical_devices("GPU"))
     if members_per_call is None:
         members_per_call = k if on_gpu else 64
@@ -375,7 +368,6 @@ def train(split: Split, members: list[Member], *, hidden_units: int, epochs: int
         progress = sys.stderr.isatty() and not os.environ.get("WEIGHTREG_QUIET")
     progress_line = _Progress(label, k, groups, epochs, size) if progress else None
     rows = _rows(split, members)
-    per_member = (scales, l1, l2, decay, seeds, *initial)  # members on the first axis
     tasks = [({name: a if name in rows.shared else a[padded[g * size:(g + 1) * size]]
                for name, a in rows.arrays.items()},
               [a[padded[g * size:(g + 1) * size]] for a in per_member],
@@ -435,10 +427,49 @@ def _rows(split: Split, members: list[Member]) -> _Rows:
     return _Rows(arrays, frozenset())
 
 
+def _member_arrays(members: list[Member], hidden_units: int, epochs: int,
+                   initial: tuple[np.ndarray, ...] | None = None) -> tuple[np.ndarray, ...]:
+    """What sets the members apart, each array with the members on its first axis: lambda
+    multipliers [K, epochs], L1 and L2 coefficients and decay [K, groups], shuffle seeds, and
+    the initial weights (Keras' by seed unless `initial` gives them), in GROUPS order."""
+    k = len(members)
+    l1, l2, decay = coefficients(members)
+    scales = np.ones((k, epochs), np.float32)  # each member's multiplier of its strengths
+    for j, member in enumerate(members):
+        if member.schedule is not None:
+            if len(member.schedule) < epochs:
+                raise ValueError(f"member {j}: schedule has {len(member.schedule)} epochs, "
+                                 f"training runs {epochs}")
+            scales[j] = member.schedule[:epochs]
+    if initial is None:
+        seeded = [initial_weights(m.seed, hidden_units) for m in members]
+        initial = tuple(np.stack(ws) for ws in zip(*seeded))
+    seeds = np.array([m.seed % 2**32 for m in members], np.uint32)
+    return (scales, l1, l2, decay, seeds, *initial)
+
+
 def _fraction(accuracy: np.ndarray, rows: int) -> np.ndarray:
     """An accuracy as the exact fraction of rows (float64): the program's float32 mean of hits
     is within round-off of it, and exact values compare and pair cleanly across stages."""
     return np.rint(accuracy.astype(np.float64) * rows) / rows
+
+
+def _chunk_inputs(rows: dict[str, np.ndarray], arrays: tuple[np.ndarray, ...], chunk: int,
+                  learning_rate: float) -> dict[str, object]:
+    """A group's inputs to its first chunk of `chunk` epochs, named and ordered as the compiled
+    program's arguments (`arrays` as `_member_arrays` gives them)."""
+    tf = backend.tensorflow()
+
+    scales, l1, l2, decay, seeds, *initial = arrays
+    weights = tuple(tf.constant(w, tf.float32) for w in initial)
+    return dict(
+        weights=weights, moments=tuple(tf.zeros_like(w) for w in weights),
+        velocities=tuple(tf.zeros_like(w) for w in weights), step=tf.constant(0.0),
+        first_epoch=tf.constant(0), n_epochs=tf.constant(chunk),
+        scales=tf.constant(np.ascontiguousarray(scales[:, :chunk].T)),
+        **{name: tf.constant(values) for name, values in rows.items()},
+        seeds=tf.constant(seeds), l1=tf.constant(l1), l2=tf.constant(l2),
+        decay=tf.constant(decay), learning_rate=tf.constant(learning_rate, tf.float32))
 
 
 def _train_group(rows, arrays, epochs, batch_size, shuffle, learning_rate, curves, report):
@@ -446,35 +477,25 @@ def _train_group(rows, arrays, epochs, batch_size, shuffle, learning_rate, curve
     and loss [4, K], final test rows classified right, weights."""
     tf = backend.tensorflow()
 
-    scales, l1, l2, decay, seeds, *initial = arrays
-    scales = scales.T  # [epochs, K], sliced per chunk below
-    k = len(seeds)
-    weights = tuple(tf.constant(w, tf.float32) for w in initial)
-    moments = tuple(tf.zeros_like(w) for w in weights)
-    velocities = tuple(tf.zeros_like(w) for w in weights)
-    step = tf.constant(0.0)
     run_chunk, evaluate = _program(rows["y_train"].shape[-1], batch_size, shuffle,
                                    own_rows=rows["y_train"].ndim == 2, curves=curves)
-    constants = dict(
-        **{name: tf.constant(values) for name, values in rows.items()},
-        seeds=tf.constant(seeds), l1=tf.constant(l1), l2=tf.constant(l2),
-        decay=tf.constant(decay),
-        learning_rate=tf.constant(learning_rate, tf.float32))
     chunk = min(CHUNK_EPOCHS, epochs)
+    inputs = _chunk_inputs(rows, arrays, chunk, learning_rate)
+    scales = arrays[0].T  # [epochs, K], sliced per chunk below
     pieces = []
     for first in range(0, epochs, chunk):
         n = min(chunk, epochs - first)
-        padded_scales = np.ones((chunk, k), np.float32)
+        padded_scales = np.ones_like(scales[:chunk])
         padded_scales[:n] = scales[first:first + n]
-        weights, moments, velocities, step, records = run_chunk(
-            weights, moments, velocities, step, tf.constant(first), tf.constant(n),
-            tf.constant(padded_scales), **constants)
+        weights, moments, velocities, step, records = run_chunk(**{
+            **inputs, "first_epoch": tf.constant(first), "n_epochs": tf.constant(n),
+            "scales": tf.constant(padded_scales)})
+        inputs.update(weights=weights, moments=moments, velocities=velocities, step=step)
         pieces.append(records.numpy()[:n])
         if report:
             report(first + n)
-    train_acc, train_loss, _ = evaluate(weights, constants["x_train"], constants["y_train"])
-    test_acc, test_loss, test_correct = evaluate(weights, constants["x_test"],
-                                                 constants["y_test"])
+    train_acc, train_loss, _ = evaluate(weights, inputs["x_train"], inputs["y_train"])
+    test_acc, test_loss, test_correct = evaluate(weights, inputs["x_test"], inputs["y_test"])
     final = np.stack([train_acc.numpy(), train_loss.numpy(), test_acc.numpy(), test_loss.numpy()])
     return (np.concatenate(pieces), final, test_correct.numpy(), *(w.numpy() for w in weights))
 

@@ -1,0 +1,211 @@
+"""The engine's compiled program on a GPU where TensorFlow's CUDA build cannot be installed: the
+benchmark's GPU column.
+
+    python -m weightreg.bench_gpu export DIR   # here, with TensorFlow
+    python -m weightreg.bench_gpu run DIR      # on the GPU machine: needs NumPy and JAX only
+
+`export` writes, for each population size K, the XLA program (HLO) of one chunk of epochs as
+`engine.train` compiles it for the benchmark's population (the tutorial's settings, l2(1e-3) on
+the hidden kernel, members cycling through the first ten seeds), the ten seeds' inputs, and
+TensorFlow's own outputs on this CPU after CHECK_EPOCHS epochs.
+
+`run` compiles each program with the XLA inside jaxlib for its GPU and its CPU, checks the
+outputs after CHECK_EPOCHS epochs against TensorFlow's (relative error, NaN fails), then times
+CHUNK_EPOCHS epochs: the median of REPEATS calls, outputs copied back to the host, as a stage
+copies them. It prints a table and one JSON line.
+
+The program is TensorFlow's; the compiler is jaxlib's XLA, which may fuse it differently, so the
+GPU numbers are this program's, not a promise for TensorFlow's CUDA build.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+SIZES = (1, 60, 600, 6000, 20000)  # population sizes K; one group each, as on a GPU
+CPU_SIZES = (1, 60, 600)  # a CPU takes minutes at the larger ones
+BASE = 10  # members cycle through this many seeds: inputs for any K are these, repeated
+CHECK_EPOCHS = 10
+CHUNK_EPOCHS = 500  # engine.CHUNK_EPOCHS
+REPEATS = 3
+TOLERANCE = 1e-4  # relative error against TensorFlow after CHECK_EPOCHS epochs (float32)
+N_EPOCHS = "n_epochs"
+
+
+def export(folder: Path) -> None:
+    from weightreg import backend, bench, data, engine
+
+    tf = backend.tensorflow()
+    split = data.make(bench.DATA)
+    members = bench.population(BASE)
+    arrays = engine._member_arrays(members, bench.HIDDEN_UNITS, CHUNK_EPOCHS)
+    run_chunk, _ = engine._build_program(len(split.y_train), bench.BATCH_SIZE, True, False, True)
+    rows = engine._rows(split, members).arrays
+    inputs = engine._chunk_inputs(rows, arrays, CHUNK_EPOCHS, bench.LEARNING_RATE)
+    base = _flat(inputs)  # the program's arguments, in its order
+    folder.mkdir(parents=True, exist_ok=True)
+    np.savez(folder / "inputs.npz", **base)
+    for k in SIZES:
+        shaped = {name: tf.nest.map_structure(  # traced, not run: zeros of the right shape do
+            lambda t, name=name: _zeros(tf, t, name, k), value) for name, value in inputs.items()}
+        (folder / f"chunk_{k}.hlo.pb").write_bytes(
+            run_chunk.experimental_get_compiler_ir(**shaped)(stage="hlo_serialized"))
+    checked = backend.quietly(lambda: run_chunk(**{**inputs, N_EPOCHS: tf.constant(CHECK_EPOCHS)}))
+    np.savez(folder / "reference.npz", *(t.numpy() for t in tf.nest.flatten(checked)))
+    (folder / "layout.json").write_text(json.dumps({
+        "names": list(base), "sizes": SIZES, "base": BASE, "check_epochs": CHECK_EPOCHS,
+        "chunk_epochs": CHUNK_EPOCHS, "tensorflow": tf.__version__}))
+    print(f"wrote {len(SIZES)} programs (K = {', '.join(map(str, SIZES))}) to {folder}")
+
+
+def _flat(inputs: dict[str, object]) -> dict[str, np.ndarray]:
+    """The program's arguments as arrays, a tuple's parts named `name_0`, `name_1`, ..."""
+    flat = {}
+    for name, value in inputs.items():
+        parts = value if isinstance(value, tuple) else (value,)
+        for i, part in enumerate(parts):
+            flat[f"{name}_{i}" if isinstance(value, tuple) else name] = np.asarray(part)
+    return flat
+
+
+def _zeros(tf, tensor, name: str, k: int):
+    """Zeros with the shape and type of an argument for a population of k."""
+    value = np.asarray(tensor)
+    return tf.zeros(_grown(value, name, k).shape, tf.as_dtype(value.dtype))
+
+
+def _member_axis(name: str) -> int | None:
+    """Where a chunk input holds its members: per-member arrays lead with them, the lambda
+    multipliers are [epochs, K], the rows and scalars have none."""
+    if name == "scales":
+        return 1
+    if name.startswith(("weights", "moments", "velocities")) or name in (
+            "seeds", "l1", "l2", "decay"):
+        return 0
+    return None
+
+
+def _grown(value: np.ndarray, name: str, k: int) -> np.ndarray:
+    """An input of the BASE-member population for a population of k (members repeat)."""
+    axis = _member_axis(name)
+    if axis is None:
+        return value
+    return np.take(value, np.arange(k) % value.shape[axis], axis=axis)
+
+
+def run(folder: Path) -> dict[str, object]:
+    import jax
+    from jax._src.lib import _jax, xla_client
+
+    layout = json.loads((folder / "layout.json").read_text())
+    inputs = np.load(folder / "inputs.npz")
+    stored = np.load(folder / "reference.npz")
+    reference = [stored[f"arr_{i}"] for i in range(len(stored.files))]
+    devices = {}
+    for kind in ("gpu", "cpu"):
+        try:
+            devices[kind] = jax.devices(kind)[0]
+        except RuntimeError:  # no such device here: a CPU-only check of the programs
+            pass
+    results = {"jax": jax.__version__, "tensorflow": layout["tensorflow"],
+               "devices": {kind: device.device_kind for kind, device in devices.items()},
+               "rows": []}
+    for k in layout["sizes"]:
+        program = _jax.mlir.hlo_to_stablehlo((folder / f"chunk_{k}.hlo.pb").read_bytes())
+        args = {name: _grown(inputs[name], name, k) for name in layout["names"]}
+        for kind, device in devices.items():
+            if kind == "cpu" and k not in CPU_SIZES:
+                continue
+            started = time.perf_counter()
+            executable = device.client.compile_and_load(program, [device],
+                                                        xla_client.CompileOptions())
+            compile_s = time.perf_counter() - started
+
+            def call(epochs):
+                buffers = [jax.device_put(np.asarray(epochs if name == N_EPOCHS else value),
+                                          device) for name, value in args.items()]
+                return [np.asarray(out) for out in executable.execute(buffers)]
+
+            error = _error(call(layout["check_epochs"]), reference, layout["base"],
+                           layout["check_epochs"])
+            seconds = statistics.median(_seconds(lambda: call(layout["chunk_epochs"]))
+                                        for _ in range(REPEATS))
+            row = {"device": kind, "members": k, "epochs": layout["chunk_epochs"],
+                   "compile_s": compile_s, "seconds": seconds, "relative_error": error,
+                   "ms_per_member_epoch": seconds / (k * layout["chunk_epochs"]) * 1e3}
+            results["rows"].append(row)
+            print(f"bench_gpu: {kind} K={k}: {row['ms_per_member_epoch']:.6f} ms per "
+                  f"member-epoch, error {error:.1e}", file=sys.stderr, flush=True)
+    return results
+
+
+def _error(outputs: list[np.ndarray], reference: list[np.ndarray], base: int,
+           epochs: int) -> float:
+    """The largest relative error (‖out − ref‖ / ‖ref‖) over the outputs (weights, Adam's
+    moments and velocities, step, records [epochs, records, K]), each member against
+    TensorFlow's member with its seed; infinite where anything is not finite."""
+    worst = 0.0
+    *states, step, records = outputs
+    *ref_states, ref_step, ref_records = reference
+    pairs = [(out, ref, 0) for out, ref in zip(states, ref_states)]
+    pairs += [(step, ref_step, None), (records[:epochs], ref_records[:epochs], 2)]
+    for out, ref, axis in pairs:
+        if axis is not None:
+            ref = np.take(ref, np.arange(out.shape[axis]) % base, axis=axis)
+        if not np.isfinite(out).all():
+            return float("inf")
+        ref = ref.astype(np.float64)
+        worst = max(worst, float(np.linalg.norm(out - ref) / (np.linalg.norm(ref) or 1.0)))
+    return worst
+
+
+def _seconds(call) -> float:
+    started = time.perf_counter()
+    call()
+    return time.perf_counter() - started
+
+
+def table(results: dict[str, object]) -> str:
+    rows = results["rows"]
+    cpu = {row["members"]: row["ms_per_member_epoch"] for row in rows if row["device"] == "cpu"}
+    lines = [f"the engine's chunk program (TensorFlow {results['tensorflow']}) compiled by "
+             f"jaxlib {results['jax']}'s XLA: " + ", ".join(
+                 f"{kind} {name}" for kind, name in results["devices"].items()),
+             f"{'device':<8}{'K':>7}{'compile s':>11}{'ms/member-epoch':>17}"
+             f"{'vs its CPU':>12}{'error':>10}"]
+    for row in rows:
+        versus = (f"{cpu[row['members']] / row['ms_per_member_epoch']:.1f}x"
+                  if row["device"] == "gpu" and row["members"] in cpu else "")
+        lines.append(f"{row['device']:<8}{row['members']:>7}{row['compile_s']:>11.2f}"
+                     f"{row['ms_per_member_epoch']:>17.6f}{versus:>12}"
+                     f"{row['relative_error']:>10.1e}")
+    bad = [row for row in rows if not row["relative_error"] <= TOLERANCE]
+    lines.append(f"outputs after {CHECK_EPOCHS} epochs against TensorFlow's: "
+                 + (f"{len(bad)} rows over {TOLERANCE:g}" if bad else f"all within {TOLERANCE:g}"))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m weightreg.bench_gpu",
+                                     description=__doc__.split("\n")[0])
+    parser.add_argument("step", choices=("export", "run"))
+    parser.add_argument("folder", type=Path)
+    args = parser.parse_args(argv)
+    if args.step == "export":
+        export(args.folder)
+        return 0
+    results = run(args.folder)
+    print(table(results))
+    print(json.dumps(results))
+    return 0 if all(row["relative_error"] <= TOLERANCE for row in results["rows"]) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
