@@ -13,7 +13,9 @@ with l2(1e-3) on the hidden kernel:
    compiled program, so the steady cost is the median of later calls and the compile cost is
    the first call minus that median.
 4. The machine's limit: dense float32 matmul throughput, against the engine's FLOP rate at K = 60
-   (FLOPs counted by `engine_flops_per_member_epoch`).
+   (FLOPs counted by `engine_flops_per_member_epoch`); and XLA's rate on the engine's forward
+   pass alone (`engine.forward` in a compiled loop, the same groups in threads), the part of an
+   epoch that XLA compiles best.
 5. One 4000-epoch model with curves, compile included: engine versus Keras with validation.
 6. With Dask's `distributed` installed: a stage-sized population (180 members, the grid's, in
    4 groups of 45) in this process against a local Dask cluster of one worker per CPU
@@ -149,6 +151,45 @@ def matmul_flops_per_second(repeats: int) -> float:
     b = tf.random.normal([MATMUL_SIZE, MATMUL_SIZE])
     tf.matmul(a, b).numpy()  # The first call pays for thread pools and kernel selection.
     return 2 * MATMUL_SIZE ** 3 / median_seconds(lambda: tf.matmul(a, b).numpy(), repeats)
+
+
+FORWARD_PASSES = 2000
+
+
+def forward_flops_per_second(split: data.Split, repeats: int) -> float:
+    """XLA's FLOP rate on the engine's forward pass alone (`engine.forward` over the training
+    rows) for REFERENCE_MEMBERS members, split into groups that run in threads as the engine
+    runs them. Each pass shrinks the hidden kernel a little, so XLA cannot hoist the passes out
+    of the loop; that multiply is not counted."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import numpy as np
+    import tensorflow as tf
+
+    from weightreg import cluster
+
+    groups, size = engine.group_sizes(REFERENCE_MEMBERS, 64, engine.SPLIT)
+    seeded = [models.initial_weights(seed % SEEDS, HIDDEN_UNITS) for seed in range(size)]
+    weights = tuple(tf.constant(np.stack(ws)) for ws in zip(*seeded))
+    x = tf.constant(split.x_train)
+
+    @tf.function(jit_compile=True, autograph=False)
+    def passes(weights, x):
+        def one(i, total, weights):
+            total += tf.reduce_sum(engine.forward(weights, x), axis=1)
+            return i + 1, total, (weights[0] * 0.999999, *weights[1:])
+
+        return tf.while_loop(lambda i, *_: i < FORWARD_PASSES, one,
+                             (tf.constant(0), tf.zeros([size]), weights))[1]
+
+    with ThreadPoolExecutor(cluster.cpus()) as pool:
+        def run():
+            return list(pool.map(lambda _: passes(weights, x).numpy(), range(groups)))
+
+        run()  # compiles
+        elapsed = median_seconds(run, repeats)
+    per_row = 2 * INPUTS * HIDDEN_UNITS + 2 * HIDDEN_UNITS + 2 * HIDDEN_UNITS
+    return groups * size * len(split.y_train) * per_row * FORWARD_PASSES / elapsed
 
 
 def keras_ms_per_epoch(split: data.Split, epochs: int, repeats: int, validation: bool) -> float:
@@ -309,6 +350,8 @@ def measure(config: Config, log: Callable[[str], None]) -> dict[str, object]:
         models.initial_weights(seed, HIDDEN_UNITS)
     log("matmul throughput")
     matmul = matmul_flops_per_second(config.repeats)
+    log("XLA on the engine's forward pass")
+    forward = forward_flops_per_second(split, config.repeats)
     log("Keras fit")
     keras_plain = keras_ms_per_epoch(split, config.keras_epochs, config.repeats, False)
     log("Keras fit with validation_data")
@@ -353,6 +396,8 @@ def measure(config: Config, log: Callable[[str], None]) -> dict[str, object]:
         "engine_flops_per_member_epoch": flops,
         "engine_gflops_at_60": engine_flops_per_second / 1e9,
         "matmul_fraction": engine_flops_per_second / matmul,
+        "forward_gflops": forward / 1e9,
+        "forward_fraction": forward / matmul,
         "dask": on_dask,
         "machine": machine_info(),
     }
@@ -411,6 +456,8 @@ def table(results: dict[str, object]) -> str:
         f"{results['engine_flops_per_member_epoch']:,} FLOP per member-epoch, at "
         f"K={REFERENCE_MEMBERS} {results['engine_gflops_at_60']:.2f} GFLOP/s = "
         f"{results['matmul_fraction']:.1%} of matmul",
+        f"XLA on the engine's forward pass alone (K={REFERENCE_MEMBERS}, the same groups): "
+        f"{results['forward_gflops']:.2f} GFLOP/s = {results['forward_fraction']:.1%} of matmul",
     ]
     dask = results["dask"]
     if dask:
