@@ -122,7 +122,7 @@ def engine_flops_per_member_epoch(n_train: int, n_test: int, hidden_units: int,
     """
     h = hidden_units
     parameters = inputs * h + h + h + 1
-    forward_per_row = 2 * inputs * h + 2 * h + 2 * h
+    forward_per_row = forward_flops_per_row(hidden_units, inputs)
     backward_per_row = 2 * h + 2 * h + h + h + 2 * inputs * h
     n_batches = -(-n_train // batch_size)
     update = parameters * (ADAM_FLOPS_PER_PARAMETER + PENALTY_FLOPS_PER_PARAMETER
@@ -131,6 +131,12 @@ def engine_flops_per_member_epoch(n_train: int, n_test: int, hidden_units: int,
     train = n_batches * (batch_rows * (forward_per_row + backward_per_row) + update)
     test = n_test * forward_per_row + parameters * PENALTY_FLOPS_PER_PARAMETER
     return train + test
+
+
+def forward_flops_per_row(hidden_units: int, inputs: int = INPUTS) -> int:
+    """The forward pass of one row: the hidden matmul, the hidden bias and relu, the output
+    matmul (see `engine_flops_per_member_epoch`)."""
+    return 2 * inputs * hidden_units + 2 * hidden_units + 2 * hidden_units
 
 
 def seconds(run: Callable[[], object]) -> float:
@@ -188,8 +194,8 @@ def forward_flops_per_second(split: data.Split, repeats: int) -> float:
 
         run()  # compiles
         elapsed = median_seconds(run, repeats)
-    per_row = 2 * INPUTS * HIDDEN_UNITS + 2 * HIDDEN_UNITS + 2 * HIDDEN_UNITS
-    return groups * size * len(split.y_train) * per_row * FORWARD_PASSES / elapsed
+    rows = groups * size * len(split.y_train)
+    return rows * forward_flops_per_row(HIDDEN_UNITS) * FORWARD_PASSES / elapsed
 
 
 def keras_ms_per_epoch(split: data.Split, epochs: int, repeats: int, validation: bool) -> float:

@@ -9,10 +9,12 @@ benchmark's GPU column.
 the hidden kernel, members cycling through the first ten seeds), the ten seeds' inputs, and
 TensorFlow's own outputs on this CPU after CHECK_EPOCHS epochs.
 
-`run` compiles each program with the XLA inside jaxlib for its GPU and its CPU, checks the
-outputs after CHECK_EPOCHS epochs against TensorFlow's (relative error, NaN fails), then times
-CHUNK_EPOCHS epochs: the median of REPEATS calls, outputs copied back to the host, as a stage
-copies them. It prints a table and one JSON line.
+`run` compiles each program with the XLA inside jaxlib for its GPU and its CPU, checks every
+member's outputs after CHECK_EPOCHS epochs against TensorFlow's member with the same seed
+(relative error, NaN fails), then times one chunk of epochs (`engine.CHUNK_EPOCHS`): the median
+of REPEATS calls, inputs already on the device and the chunk's records copied back, as a stage
+copies them. It prints a table and one JSON line. It uses jaxlib's private HLO import and was
+tested with jax 0.11.2 (with its CUDA plugin on the GPU machine).
 
 The program is TensorFlow's; the compiler is jaxlib's XLA, which may fuse it differently, so the
 GPU numbers are this program's, not a promise for TensorFlow's CUDA build.
@@ -21,6 +23,7 @@ GPU numbers are this program's, not a promise for TensorFlow's CUDA build.
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import statistics
 import sys
@@ -33,7 +36,6 @@ SIZES = (1, 60, 600, 6000, 20000)  # population sizes K; one group each, as on a
 CPU_SIZES = (1, 60, 600)  # a CPU takes minutes at the larger ones
 BASE = 10  # members cycle through this many seeds: inputs for any K are these, repeated
 CHECK_EPOCHS = 10
-CHUNK_EPOCHS = 500  # engine.CHUNK_EPOCHS
 REPEATS = 3
 TOLERANCE = 1e-4  # relative error against TensorFlow after CHECK_EPOCHS epochs (float32)
 N_EPOCHS = "n_epochs"
@@ -45,23 +47,29 @@ def export(folder: Path) -> None:
     tf = backend.tensorflow()
     split = data.make(bench.DATA)
     members = bench.population(BASE)
-    arrays = engine._member_arrays(members, bench.HIDDEN_UNITS, CHUNK_EPOCHS)
-    run_chunk, _ = engine._build_program(len(split.y_train), bench.BATCH_SIZE, True, False, True)
-    rows = engine._rows(split, members).arrays
-    inputs = engine._chunk_inputs(rows, arrays, CHUNK_EPOCHS, bench.LEARNING_RATE)
-    base = _flat(inputs)  # the program's arguments, in its order
+    chunk = engine.CHUNK_EPOCHS
+    arrays = engine._member_arrays(members, bench.HIDDEN_UNITS, chunk)
+    run_chunk, _ = engine._build_program(len(split.y_train), bench.BATCH_SIZE, shuffle=True,
+                                         own_rows=False, curves=True)
+    inputs = engine._chunk_inputs(engine._rows(split, members).arrays, arrays, chunk,
+                                  bench.LEARNING_RATE)
+    # The program's parameters follow its signature; the runner feeds them in this order.
+    assert list(inputs) == list(inspect.signature(run_chunk.python_function).parameters)
+    base = _flat(inputs)
     folder.mkdir(parents=True, exist_ok=True)
     np.savez(folder / "inputs.npz", **base)
     for k in SIZES:
         shaped = {name: tf.nest.map_structure(  # traced, not run: zeros of the right shape do
-            lambda t, name=name: _zeros(tf, t, name, k), value) for name, value in inputs.items()}
+            lambda t, name=name: tf.zeros(_grown_shape(t.shape, name, k), t.dtype), value)
+            for name, value in inputs.items()}
         (folder / f"chunk_{k}.hlo.pb").write_bytes(
             run_chunk.experimental_get_compiler_ir(**shaped)(stage="hlo_serialized"))
-    checked = backend.quietly(lambda: run_chunk(**{**inputs, N_EPOCHS: tf.constant(CHECK_EPOCHS)}))
+    checked = backend.quietly(
+        lambda: run_chunk(**{**inputs, N_EPOCHS: tf.constant(CHECK_EPOCHS)}))
     np.savez(folder / "reference.npz", *(t.numpy() for t in tf.nest.flatten(checked)))
     (folder / "layout.json").write_text(json.dumps({
-        "names": list(base), "sizes": SIZES, "base": BASE, "check_epochs": CHECK_EPOCHS,
-        "chunk_epochs": CHUNK_EPOCHS, "tensorflow": tf.__version__}))
+        "names": list(base), "sizes": SIZES, "check_epochs": CHECK_EPOCHS,
+        "chunk_epochs": chunk, "tensorflow": tf.__version__}))
     print(f"wrote {len(SIZES)} programs (K = {', '.join(map(str, SIZES))}) to {folder}")
 
 
@@ -75,21 +83,21 @@ def _flat(inputs: dict[str, object]) -> dict[str, np.ndarray]:
     return flat
 
 
-def _zeros(tf, tensor, name: str, k: int):
-    """Zeros with the shape and type of an argument for a population of k."""
-    value = np.asarray(tensor)
-    return tf.zeros(_grown(value, name, k).shape, tf.as_dtype(value.dtype))
-
-
 def _member_axis(name: str) -> int | None:
-    """Where a chunk input holds its members: per-member arrays lead with them, the lambda
-    multipliers are [epochs, K], the rows and scalars have none."""
+    """Where a chunk input holds its members (see `engine._member_arrays`): per-member arrays
+    lead with them, the lambda multipliers are [epochs, K], the rows and scalars have none."""
     if name == "scales":
         return 1
     if name.startswith(("weights", "moments", "velocities")) or name in (
             "seeds", "l1", "l2", "decay"):
         return 0
     return None
+
+
+def _grown_shape(shape, name: str, k: int) -> list[int]:
+    """The shape of an input for a population of k."""
+    axis = _member_axis(name)
+    return [k if i == axis else n for i, n in enumerate(shape)]
 
 
 def _grown(value: np.ndarray, name: str, k: int) -> np.ndarray:
@@ -115,6 +123,7 @@ def run(folder: Path) -> dict[str, object]:
         except RuntimeError:  # no such device here: a CPU-only check of the programs
             pass
     results = {"jax": jax.__version__, "tensorflow": layout["tensorflow"],
+               "check_epochs": layout["check_epochs"],
                "devices": {kind: device.device_kind for kind, device in devices.items()},
                "rows": []}
     for k in layout["sizes"]:
@@ -128,12 +137,17 @@ def run(folder: Path) -> dict[str, object]:
                                                         xla_client.CompileOptions())
             compile_s = time.perf_counter() - started
 
-            def call(epochs):
-                buffers = [jax.device_put(np.asarray(epochs if name == N_EPOCHS else value),
-                                          device) for name, value in args.items()]
-                return [np.asarray(out) for out in executable.execute(buffers)]
+            on_device = {name: jax.device_put(value, device) for name, value in args.items()}
 
-            error = _error(call(layout["check_epochs"]), reference, layout["base"],
+            def call(epochs, everything=False):
+                epochs = jax.device_put(np.asarray(epochs, inputs[N_EPOCHS].dtype), device)
+                outputs = executable.execute([epochs if name == N_EPOCHS else value
+                                              for name, value in on_device.items()])
+                # A stage keeps the weights and Adam's state on the device between chunks
+                # and copies back each chunk's records.
+                return [np.asarray(out) for out in (outputs if everything else outputs[-1:])]
+
+            error = _error(call(layout["check_epochs"], everything=True), reference,
                            layout["check_epochs"])
             seconds = statistics.median(_seconds(lambda: call(layout["chunk_epochs"]))
                                         for _ in range(REPEATS))
@@ -146,23 +160,26 @@ def run(folder: Path) -> dict[str, object]:
     return results
 
 
-def _error(outputs: list[np.ndarray], reference: list[np.ndarray], base: int,
-           epochs: int) -> float:
-    """The largest relative error (‖out − ref‖ / ‖ref‖) over the outputs (weights, Adam's
-    moments and velocities, step, records [epochs, records, K]), each member against
-    TensorFlow's member with its seed; infinite where anything is not finite."""
-    worst = 0.0
+def _error(outputs: list[np.ndarray], reference: list[np.ndarray], epochs: int) -> float:
+    """The largest relative error (‖out − ref‖ / ‖ref‖) of any member in any output (weights,
+    Adam's moments and velocities, step, records [epochs, records, K]), each member against
+    TensorFlow's member with its seed (the reference has the BASE members, and member j has
+    the seed of member j % BASE); infinite where anything is not finite."""
     *states, step, records = outputs
     *ref_states, ref_step, ref_records = reference
     pairs = [(out, ref, 0) for out, ref in zip(states, ref_states)]
-    pairs += [(step, ref_step, None), (records[:epochs], ref_records[:epochs], 2)]
+    pairs += [(step[None], ref_step[None], 0),
+              (records[:epochs], ref_records[:epochs], 2)]
+    worst = 0.0
     for out, ref, axis in pairs:
-        if axis is not None:
-            ref = np.take(ref, np.arange(out.shape[axis]) % base, axis=axis)
-        if not np.isfinite(out).all():
+        ref = np.take(ref, np.arange(out.shape[axis]) % ref.shape[axis], axis=axis)
+        if not (np.isfinite(out).all() and np.isfinite(ref).all()):
             return float("inf")
-        ref = ref.astype(np.float64)
-        worst = max(worst, float(np.linalg.norm(out - ref) / (np.linalg.norm(ref) or 1.0)))
+        out, ref = (np.moveaxis(a, axis, 0).reshape(a.shape[axis], -1).astype(np.float64)
+                    for a in (out, ref))
+        scale = np.linalg.norm(ref, axis=1)
+        error = np.linalg.norm(out - ref, axis=1) / np.where(scale > 0, scale, 1.0)
+        worst = max(worst, float(error.max()))
     return worst
 
 
@@ -176,8 +193,9 @@ def table(results: dict[str, object]) -> str:
     rows = results["rows"]
     cpu = {row["members"]: row["ms_per_member_epoch"] for row in rows if row["device"] == "cpu"}
     lines = [f"the engine's chunk program (TensorFlow {results['tensorflow']}) compiled by "
-             f"jaxlib {results['jax']}'s XLA: " + ", ".join(
-                 f"{kind} {name}" for kind, name in results["devices"].items()),
+             f"jaxlib {results['jax']}'s XLA on " + " and ".join(
+                 f"{kind} ({name})" if name != kind else kind
+                 for kind, name in results["devices"].items()),
              f"{'device':<8}{'K':>7}{'compile s':>11}{'ms/member-epoch':>17}"
              f"{'vs its CPU':>12}{'error':>10}"]
     for row in rows:
@@ -187,7 +205,7 @@ def table(results: dict[str, object]) -> str:
                      f"{row['ms_per_member_epoch']:>17.6f}{versus:>12}"
                      f"{row['relative_error']:>10.1e}")
     bad = [row for row in rows if not row["relative_error"] <= TOLERANCE]
-    lines.append(f"outputs after {CHECK_EPOCHS} epochs against TensorFlow's: "
+    lines.append(f"every member's outputs after {results['check_epochs']} epochs against TensorFlow's: "
                  + (f"{len(bad)} rows over {TOLERANCE:g}" if bad else f"all within {TOLERANCE:g}"))
     return "\n".join(lines)
 

@@ -284,7 +284,8 @@ def _quiet(program, rehearsal=lambda kwargs: kwargs):
     """`program`, compiled (or loaded from XLA's persistent cache, whose error lines are not
     errors, see `backend`) with stderr filtered: before its first call with each shape of
     inputs, a short rehearsal with those shapes. Groups train in threads and stderr is the
-    process's, so rehearsals run one at a time, and the calls themselves unfiltered."""
+    process's, so rehearsals run one at a time, and the calls themselves unfiltered.
+    `rehearsal` turns the keyword arguments of a call into the rehearsal's."""
     tf = backend.tensorflow()
     seen = set()
 
@@ -466,10 +467,19 @@ def _chunk_inputs(rows: dict[str, np.ndarray], arrays: tuple[np.ndarray, ...], c
         weights=weights, moments=tuple(tf.zeros_like(w) for w in weights),
         velocities=tuple(tf.zeros_like(w) for w in weights), step=tf.constant(0.0),
         first_epoch=tf.constant(0), n_epochs=tf.constant(chunk),
-        scales=tf.constant(np.ascontiguousarray(scales[:, :chunk].T)),
+        scales=tf.constant(_chunk_scales(scales, 0, chunk)),
         **{name: tf.constant(values) for name, values in rows.items()},
         seeds=tf.constant(seeds), l1=tf.constant(l1), l2=tf.constant(l2),
         decay=tf.constant(decay), learning_rate=tf.constant(learning_rate, tf.float32))
+
+
+def _chunk_scales(scales: np.ndarray, first: int, chunk: int) -> np.ndarray:
+    """The lambda multipliers ([K, epochs]) of the chunk from epoch `first` as the program takes
+    them, [chunk, K], padded with ones past the last epoch."""
+    padded = np.ones((chunk, len(scales)), np.float32)
+    part = scales[:, first:first + chunk].T
+    padded[:len(part)] = part
+    return padded
 
 
 def _train_group(rows, arrays, epochs, batch_size, shuffle, learning_rate, curves, report):
@@ -481,15 +491,12 @@ def _train_group(rows, arrays, epochs, batch_size, shuffle, learning_rate, curve
                                    own_rows=rows["y_train"].ndim == 2, curves=curves)
     chunk = min(CHUNK_EPOCHS, epochs)
     inputs = _chunk_inputs(rows, arrays, chunk, learning_rate)
-    scales = arrays[0].T  # [epochs, K], sliced per chunk below
     pieces = []
     for first in range(0, epochs, chunk):
         n = min(chunk, epochs - first)
-        padded_scales = np.ones_like(scales[:chunk])
-        padded_scales[:n] = scales[first:first + n]
         weights, moments, velocities, step, records = run_chunk(**{
             **inputs, "first_epoch": tf.constant(first), "n_epochs": tf.constant(n),
-            "scales": tf.constant(padded_scales)})
+            "scales": tf.constant(_chunk_scales(arrays[0], first, chunk))})
         inputs.update(weights=weights, moments=moments, velocities=velocities, step=step)
         pieces.append(records.numpy()[:n])
         if report:
