@@ -82,6 +82,19 @@ def test_groups_come_back_in_member_order(client, monkeypatch):
         np.testing.assert_array_equal(remote.history[name], values, name)
 
 
+def test_an_error_in_the_code_keeps_the_workers_traceback(client, monkeypatch):
+    monkeypatch.setenv("WEIGHTREG_BACKEND", "dask")
+    monkeypatch.setattr(cluster, "_client", None)
+    with dask.config.set({"scheduler-address": client.scheduler.address}):
+        try:
+            with pytest.raises(TypeError) as raised:  # int("x", None), on a worker
+                cluster.run(int, [("x",)], lambda g: "the members", lambda g: None)
+        finally:
+            cluster.close()
+    # The worker's own frames, not only this process's: `_on_worker` runs on workers alone.
+    assert "_on_worker" in [entry.name for entry in raised.traceback]
+
+
 def test_a_lost_worker_fails_the_stage_in_one_line_and_writes_nothing(project, client,
                                                                      tmp_path):
     out = tmp_path / "out"

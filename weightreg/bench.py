@@ -77,8 +77,6 @@ class Config:
     keras_epochs: int
     sklearn_epochs: int
     engine_epochs: dict[int, int]
-
-
     dask_epochs: int
 
 
@@ -174,7 +172,7 @@ def forward_flops_per_second(split: data.Split, repeats: int) -> float:
 
     from weightreg import cluster
 
-    groups, size = engine.group_sizes(REFERENCE_MEMBERS, 64, engine.SPLIT)
+    groups, size = engine.group_sizes(REFERENCE_MEMBERS, engine.CPU_GROUP, engine.SPLIT)
     seeded = [models.initial_weights(seed % SEEDS, HIDDEN_UNITS) for seed in range(size)]
     weights = tuple(tf.constant(np.stack(ws)) for ws in zip(*seeded))
     x = tf.constant(split.x_train)
@@ -312,7 +310,7 @@ def dask_timing(split: data.Split, epochs: int, repeats: int) -> dict[str, float
     finally:
         del os.environ[cluster.VARIABLE]
         cluster.close()
-    groups, size = engine.group_sizes(DASK_MEMBERS, 64, engine.SPLIT)
+    groups, size = engine.group_sizes(DASK_MEMBERS, engine.CPU_GROUP, engine.SPLIT)
     return {"members": DASK_MEMBERS, "epochs": epochs, "groups": groups, "group_size": size,
             "workers": workers, "in_process_s": here, "cluster_start_s": start,
             "first_call_s": first, "steady_s": there, "ratio": there / here,

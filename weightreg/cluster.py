@@ -15,6 +15,7 @@ XLA's persistent cache (`backend`) a restarted worker loads it from disk.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -88,10 +89,11 @@ def run(function: Callable, tasks: Sequence[tuple], members_of: Callable[[int], 
         if future.status == "finished":
             continue
         error = future.exception() if future.status == "error" else None
+        remote = future.traceback() if error is not None else None  # gone once cancelled
         client.cancel(futures)
         if error is not None and not isinstance(error, (KilledWorker, WrongCode, ImportError,
                                                         OSError)):
-            raise error.with_traceback(future.traceback())  # a programming error
+            raise error.with_traceback(remote)  # a programming error
         why = f"{type(error).__name__}: {error}" if error else f"the task was {future.status}"
         address = _address(client)
         close()
@@ -108,8 +110,10 @@ def cpus() -> int:
         return os.cpu_count() or 1
 
 
+@functools.cache
 def code_fingerprint() -> str:
-    """A hash of weightreg's source: a worker must run the same code as the stage."""
+    """A hash of weightreg's source as this process first read it (its modules are loaded by
+    then): a worker must run the same code as the stage."""
     digest = hashlib.sha256()
     package = Path(__file__).parent
     for path in sorted(package.rglob("*.py")):
@@ -142,15 +146,16 @@ def connect():
     address = dask.config.get("scheduler-address", None)
     if address:
         try:
-            _client = Client(address, timeout=dask.config.get("distributed.comm.timeouts.connect"))
+            client = Client(address, timeout=dask.config.get("distributed.comm.timeouts.connect"))
         except OSError as error:
             raise BadInput(f"DASK_SCHEDULER_ADDRESS = {address!r}: no Dask scheduler answered "
                            f"({error}); expected the address `dask scheduler` prints, such as "
                            "tcp://10.0.0.1:8786") from None
         try:
-            _client.wait_for_workers(1, timeout=dask.config.get(
+            client.wait_for_workers(1, timeout=dask.config.get(
                 "distributed.comm.timeouts.connect"))
         except TimeoutError:
+            client.close()
             raise BadInput(f"DASK_SCHEDULER_ADDRESS = {address!r}: the scheduler has no "
                            f"workers; start some with `dask worker {address}`") from None
     else:
@@ -163,7 +168,8 @@ def connect():
                                    scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
                                    n_workers=cpus(), threads_per_worker=1,
                                    silence_logs=logging.CRITICAL)
-        _client = Client(cluster)
+        client = Client(cluster)
+    _client = client  # only a client that passed its checks is kept
     return _client
 
 

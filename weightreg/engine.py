@@ -322,6 +322,9 @@ def _program(n_train: int, batch_size: int, shuffle: bool, own_rows: bool, curve
 # member-epoch: 3 groups of 60 one after another 0.0070, 8 of 23 two at a time 0.0053, 4 of 45
 # two at a time 0.0047. The split depends on the population, never on the number of CPUs: a
 # group's size can change the last bits of its members' numbers.
+# At most CPU_GROUP members per group on a CPU: larger groups outgrow the cache and cost more
+# per member-epoch.
+CPU_GROUP = 64
 SPLIT = 4
 MIN_GROUP = 16
 # On a GPU a population trains in as few groups as it can, of at most GPU_GROUP members. The
@@ -352,9 +355,9 @@ def train(split: Split, members: list[Member], *, hidden_units: int, epochs: int
     the final ones are computed (the same numbers: both come from the final weights).
 
     `initial` (stacked weights in GROUPS order) overrides the Keras initialization by seed.
-    Members run in groups of at most `members_per_call` (default: 64 on a CPU, where larger
-    groups outgrow the cache and cost more per member-epoch; GPU_GROUP on a GPU), split further
-    on a CPU (`group_sizes`) so that groups train on several CPUs at once (`cluster.run`).
+    Members run in groups of at most `members_per_call` (default: CPU_GROUP on a CPU,
+    GPU_GROUP on a GPU), split further on a CPU (`group_sizes`) so that groups train on several
+    CPUs at once (`cluster.run`).
     Progress goes to stderr when it is a terminal and WEIGHTREG_QUIET is unset, or when
     `progress` is True.
     """
@@ -366,7 +369,7 @@ def train(split: Split, members: list[Member], *, hidden_units: int, epochs: int
     per_member = _member_arrays(members, hidden_units, epochs, initial)
     on_gpu = bool(tf.config.list_physical_devices("GPU"))
     if members_per_call is None:
-        members_per_call = min(k, GPU_GROUP) if on_gpu else 64
+        members_per_call = GPU_GROUP if on_gpu else CPU_GROUP
     groups, size = group_sizes(k, members_per_call, 1 if on_gpu else SPLIT)
     padded = np.resize(np.arange(k), groups * size)  # spare members repeat the first ones
     if progress is None:
