@@ -8,7 +8,7 @@ from sklearn.datasets import make_moons
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 
-from weightreg.bench import engine_flops_per_member_epoch, saturation, sklearn_alpha
+from weightreg.bench.speed import engine_flops_per_member_epoch, saturation, sklearn_alpha
 
 KERAS_L2 = 1e-3
 ROWS = 30  # one batch, as in the tutorial: 30 training rows, batch size 32

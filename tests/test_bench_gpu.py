@@ -9,7 +9,9 @@ import pytest
 from tensorflow.compiler.xla import xla_data_pb2
 from tensorflow.compiler.xla.service import hlo_pb2
 
-from weightreg import bench, bench_gpu, data, engine
+from weightreg import data, engine
+from weightreg.bench import gpu as bench_gpu
+from weightreg.bench import speed as bench
 
 SIZES = (1, 12)  # one member, and a population that repeats the ten seeds
 XLA_TYPES = {"float32": "F32", "int32": "S32", "uint32": "U32"}

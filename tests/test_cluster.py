@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import yaml
 
-from tiny import TINY, run
+from tiny import CODE, TINY, run
 from weightreg import cluster, data, engine
 from weightreg.params import Data
 
@@ -42,9 +42,9 @@ def regularized(project, out, *, params="params.yaml", env=None, wait=True):
                "--members", f"{out}/members.csv", "--curves", f"{out}/curves.csv",
                "--metrics", f"{out}/metrics.json"]
     if not wait:
-        return subprocess.Popen(command, cwd=project, env=os.environ | (env or {}),
+        return subprocess.Popen(command, cwd=project, env=os.environ | CODE | (env or {}),
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    return run(project, *command, env=env)
+    return run(project, *command, env=CODE | (env or {}))
 
 
 def test_a_stage_on_dask_writes_the_same_bytes(project, client, tmp_path):
@@ -141,7 +141,7 @@ def test_a_bad_backend_stops_the_data_stage_in_one_line(project, tmp_path, env, 
     port = str(closed_port())
     env = {name: value.replace("PORT", port) for name, value in env.items()}
     done = run(project, sys.executable, "-m", "weightreg", "data", "--out",
-               str(tmp_path / "moons.csv"), env=env, ok=False)
+               str(tmp_path / "moons.csv"), env=CODE | env, ok=False)
     assert done.returncode == 2
     assert done.stderr.startswith(f"weightreg data: error: {message.replace('PORT', port)}")
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr

@@ -1,5 +1,5 @@
-"""dvc.yaml against the code: one stage per module of weightreg/stages, each depending on the
-code folder and listing every params key it reads, so that changing a key reruns exactly the
+"""dvc.yaml against the code: one stage per module of src/weightreg/stages, each running it
+from the project root and depending on the code folder and listing every params key it reads, so that changing a key reruns exactly the
 stages that read it."""
 
 import ast
@@ -11,19 +11,40 @@ import yaml
 from weightreg import cli
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGE = ROOT / "weightreg"
+CODE = "src/weightreg"  # the code folder, relative to the project root
+PACKAGE = ROOT / CODE
 PIPELINE = yaml.safe_load((ROOT / "dvc.yaml").read_text())
 STAGES = PIPELINE["stages"]
 
 
 def test_every_stage_module_is_a_stage():
-    assert set(STAGES) == set(cli.stage_modules())
+    modules = cli.stage_modules()
+    assert modules, "found no stage modules"
+    assert all(Path(module.__file__).parent == PACKAGE / "stages" for module in modules.values())
+    assert set(STAGES) == set(modules)
+
+
+def test_the_command_prefix_imports_the_checkout_code():
+    # One `vars` entry holds the prefix; `src`, relative to the project root where DVC runs every
+    # stage, is the checkout's code (a queued experiment's copy has its own), not an install.
+    (prefix,) = [entry["weightreg"] for entry in PIPELINE["vars"] if "weightreg" in entry]
+    assert prefix == "PYTHONPATH=src python -m weightreg"
+    assert (ROOT / "src/weightreg/__main__.py").is_file()
 
 
 @pytest.mark.parametrize("stage", sorted(STAGES))
-def test_stage_runs_its_module_and_depends_on_the_code(stage):
-    assert STAGES[stage]["cmd"].startswith(f"python -m weightreg {stage} "), stage
-    assert "weightreg" in STAGES[stage]["deps"]
+def test_stage_runs_its_module_and_depends_on_the_code_once(stage):
+    assert STAGES[stage]["cmd"].startswith(f"${{weightreg}} {stage} "), stage
+    assert (PACKAGE / "stages" / f"{stage}.py").is_file(), stage
+    deps = STAGES[stage]["deps"]
+    assert [dep for dep in deps if dep.startswith("src")] == [CODE], stage
+
+
+def test_the_benchmarks_are_hidden_from_the_stages_code_dependency():
+    assert "src/weightreg/bench/" in (ROOT / ".dvcignore").read_text().splitlines()
+    stage_code = [ROOT / "src/weightreg/cli.py", *(PACKAGE / "stages").glob("*.py")]
+    assert not any("weightreg/bench" in str(path) for path in
+                   set().union(*(imported_modules(path) for path in stage_code)))
 
 
 def test_no_output_turns_the_run_cache_off():
@@ -58,7 +79,7 @@ def imported_modules(path: Path) -> set[Path]:
             elif isinstance(node, ast.Import):
                 names = [alias.name for alias in node.names if alias.name.startswith("weightreg")]
             for name in names:
-                candidate = ROOT / (name.replace(".", "/") + ".py")
+                candidate = ROOT / "src" / (name.replace(".", "/") + ".py")
                 if candidate.exists():
                     todo.append(candidate)
     return seen

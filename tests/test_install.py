@@ -21,7 +21,7 @@ def name(requirement: str) -> str:
 
 DECLARED = {name(r) for r in PROJECT["dependencies"]}
 DASK = {name(r) for r in PROJECT["optional-dependencies"]["dask"]}  # WEIGHTREG_BACKEND=dask
-GPU_BENCH = {name(r) for r in PROJECT["optional-dependencies"]["gpu-bench"]}  # bench_gpu run
+GPU_BENCH = {name(r) for r in PROJECT["optional-dependencies"]["gpu-bench"]}  # bench.gpu run
 BUILDS = {"tensorflow", "tensorflow-cpu"}  # one of them per platform, by environment marker
 
 
@@ -38,7 +38,7 @@ def imported_top_level(folder: Path) -> set[str]:
 
 def test_every_package_the_code_imports_is_declared():
     distributions = packages_distributions()
-    third_party = {module for module in imported_top_level(ROOT / "weightreg")
+    third_party = {module for module in imported_top_level(ROOT / "src/weightreg")
                    if module != "weightreg" and module not in sys.stdlib_module_names}
     for module in sorted(third_party):
         # A package that this environment lacks (JAX, for the GPU benchmark's runner) must be
@@ -66,9 +66,25 @@ def test_dependencies_resolve(platform, python, tensorflow, tmp_path):
     assert (DECLARED | DASK) - BUILDS <= pins
 
 
-def test_the_lock_pins_every_declared_package_with_hashes():
-    lock = (ROOT / "requirements.lock").read_text()
-    pinned = {name(line) for line in lock.splitlines() if line and line[0].isalpha()}
-    assert DECLARED | DASK | {"pytest"} <= pinned  # both TensorFlow builds, each with its marker
-    pins = [line for line in lock.splitlines() if line and line[0].isalpha()]
-    assert all(line.endswith("\\") for line in pins), "every pin is followed by its hashes"
+def pins(lock: str) -> dict[tuple[str, str], str]:
+    """(package, environment marker) -> version, for every pin of a lock file."""
+    found = {}
+    for line in (ROOT / lock).read_text().splitlines():
+        if line and line[0].isalpha():
+            assert line.endswith("\\"), f"{lock}: {line!r} is not followed by its hashes"
+            requirement, _, marker = line.rstrip(" \\").partition(";")
+            package, _, pinned = requirement.partition("==")
+            found[name(package), marker.strip()] = pinned.strip()
+    return found
+
+
+def test_the_study_lock_pins_what_the_study_needs_and_nothing_more():
+    pinned = {package for package, _ in pins("requirements.lock")}
+    assert DECLARED <= pinned  # both TensorFlow builds, each with its marker
+    assert not ({"pytest"} | DASK) & pinned  # `make repro` installs no test tools
+
+
+def test_the_test_lock_adds_the_test_tools_to_the_same_pins():
+    study, test = pins("requirements.lock"), pins("requirements-test.lock")
+    assert DECLARED | DASK | {"pytest"} <= {package for package, _ in test}
+    assert study.items() <= test.items()  # the same versions, for every platform

@@ -199,7 +199,7 @@ def test_bad_lambda_fails_clearly_and_keeps_outputs(project):
 def test_queued_experiments_run_the_code_they_were_queued_with(project):
     run(project, "dvc", "exp", "run", "--queue", "-S", "lambda=1e-4,1e-3,1e-2")
     # An edit of the workspace's code after queueing must not reach the queued runs.
-    stage = project / "weightreg/stages/regularized.py"
+    stage = project / "src/weightreg/stages/regularized.py"
     original = stage.read_text()
     stage.write_text(original + '\nraise SystemExit("the workspace\'s edited code ran")\n')
     try:

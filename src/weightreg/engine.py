@@ -328,7 +328,7 @@ CPU_GROUP = 64
 SPLIT = 4
 MIN_GROUP = 16
 # On a GPU a population trains in as few groups as it can, of at most GPU_GROUP members. The
-# chunk program compiled by jaxlib's XLA on an H200 (`bench_gpu`): 20,000 members compiled in
+# chunk program compiled by jaxlib's XLA on an H200 (`weightreg.bench.gpu`): 20,000 members compiled in
 # 3.5 s and cost 0.000139 ms per member-epoch, 40,000 compiled in 231 s and cost 0.000155.
 GPU_GROUP = 20000
 

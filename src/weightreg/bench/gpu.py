@@ -1,8 +1,8 @@
 """The engine's compiled program on a GPU where TensorFlow's CUDA build cannot be installed: the
 benchmark's GPU column.
 
-    python -m weightreg.bench_gpu export DIR   # here, with TensorFlow
-    python -m weightreg.bench_gpu run DIR      # on the GPU machine: needs NumPy and JAX only
+    python -m weightreg.bench.gpu export DIR   # here, with TensorFlow
+    python -m weightreg.bench.gpu run DIR      # on the GPU machine: needs NumPy and JAX only
 
 `export` writes, for each population size K, the XLA program (HLO) of one chunk of epochs as
 `engine.train` compiles it for the benchmark's population (the tutorial's settings, l2(1e-3) on
@@ -44,7 +44,8 @@ N_EPOCHS = "n_epochs"
 
 
 def export(folder: Path) -> None:
-    from weightreg import backend, bench, data, engine
+    from weightreg import backend, data, engine
+    from weightreg.bench import speed as bench
 
     tf = backend.tensorflow()
     split = data.make(bench.DATA)
@@ -248,7 +249,7 @@ def table(results: dict[str, object]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m weightreg.bench_gpu",
+    parser = argparse.ArgumentParser(prog="python -m weightreg.bench.gpu",
                                      description=__doc__.split("\n")[0])
     parser.add_argument("step", choices=("export", "run"))
     parser.add_argument("folder", type=Path)

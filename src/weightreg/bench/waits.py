@@ -1,6 +1,6 @@
 """Benchmark what users wait for, side by side in one run, against what it is measured by.
 
-`python -m weightreg.bench_waits [--repeats N]` (`make bench-waits`, about 6 minutes on 2 cores)
+`python -m weightreg.bench.waits [--repeats N]` (`make bench-waits`, about 6 minutes on 2 cores)
 works in fresh clones of the committed project (HEAD), with this environment's Python first on
 the PATH and a new, empty XLA cache folder, and measures:
 
@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]  # the project: src/weightreg/bench/waits.py
 
 KERAS_FIT = """
 import time
@@ -79,7 +79,8 @@ def measure(repeats: int, log) -> dict[str, float]:
             exp_runs.append(timed(["dvc", "exp", "run", "-S", "lambda=3e-3"],
                                   clone(scratch / f"exp{i}"), env))
         log("Keras fit, one tutorial model, 4000 epochs")
-        keras = float(subprocess.run([sys.executable, "-c", KERAS_FIT], cwd=ROOT, env=env,
+        keras = float(subprocess.run([sys.executable, "-c", KERAS_FIT], cwd=ROOT,
+                                     env={**env, "PYTHONPATH": str(ROOT / "src")},
                                      check=True, capture_output=True, text=True).stdout)
     results = {"repeats": repeats, "import_tensorflow_s": statistics.median(imports),
                "exp_run_s": statistics.median(exp_runs), "repro_force_s": repro,
@@ -102,7 +103,7 @@ def table(r: dict[str, float]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m weightreg.bench_waits",
+    parser = argparse.ArgumentParser(prog="python -m weightreg.bench.waits",
                                      description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=3, help="repeats of the short commands")
     args = parser.parse_args(argv)

@@ -1,0 +1,5 @@
+import sys
+
+from weightreg.bench.speed import main
+
+sys.exit(main())
