@@ -6,11 +6,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from weightreg import cli
+from weightreg import cli, data as prepared, params
 
 ROOT = Path(__file__).resolve().parents[1]
 GOOD = (ROOT / "params.yaml").read_text()
 BASELINE = (ROOT / "members/baseline.csv").read_text()
+# The data stage's split of the tutorial's two moons (DVC caches it; git does not keep it).
+SPLIT = prepared.to_bytes(prepared.prepare(params.moons()))
 
 
 def edit(key: str, value) -> str:
@@ -38,10 +40,10 @@ CASES = [
      ["missing key model.hidden_units"]),
     ("unknown regularizer", edit("regularizer", "L2"), "good",
      ["regularizer = 'L2'", "l1, l2, l1_l2"]),
-    ("missing data", GOOD, None, ["moons.csv", "run the data stage first"]),
-    ("corrupt data", GOOD, "x1,x2,y,split\n0.1,zz,1,train\n", ["moons.csv", "dvc repro data"]),
-    ("data without test rows", GOOD, "x1,x2,y,split\n0.1,0.2,1,train\n",
-     ["moons.csv", "both train and test rows"]),
+    ("missing data", GOOD, None, ["split.npz", "no such file", "dvc repro data"]),
+    ("corrupt data", GOOD, b"x1,x2,y,split\n0.1,zz,1,train\n",
+     ["split.npz", "not a prepared split", "dvc repro data"]),
+    ("truncated data", GOOD, SPLIT[:len(SPLIT) // 2], ["split.npz", "dvc repro data"]),
     ("corrupt baseline", GOOD, "good", ["baseline.csv", "rerun"], "{oops"),
     ("baseline of other seeds", edit("train.seeds", 12), "good",
      ["baseline.csv", "no member with seed 10", "dvc repro baseline"]),
@@ -54,11 +56,11 @@ CASES = [case if len(case) == 5 else (*case, BASELINE) for case in CASES]
 def test_bad_input_fails_clearly_and_keeps_outputs(tmp_path, capsys, case, params_text,
                                                    data_text, message, baseline_text):
     (tmp_path / "params.yaml").write_text(params_text)
-    data = tmp_path / "moons.csv"
+    data = tmp_path / "split.npz"
     if data_text == "good":
-        data.write_text((ROOT / "data/moons.csv").read_text())
+        data.write_bytes(SPLIT)
     elif data_text is not None:
-        data.write_text(data_text)
+        data.write_bytes(data_text)
     outputs = {name: tmp_path / name for name in ("members.csv", "curves.csv", "metrics.json")}
     for name, path in outputs.items():
         path.write_text(f"earlier {name}")
@@ -76,12 +78,14 @@ def test_bad_input_fails_clearly_and_keeps_outputs(tmp_path, capsys, case, param
     for name, path in outputs.items():
         assert path.read_text() == f"earlier {name}"
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        ["params.yaml", "baseline.csv", *outputs] + (["moons.csv"] if data.exists() else []))
+        ["params.yaml", "baseline.csv", *outputs] + (["split.npz"] if data.exists() else []))
 
 
 def test_figures_stage_names_a_missing_input(tmp_path, capsys):
     (tmp_path / "plots").mkdir()
-    status = cli.main(["figures", "--data", str(ROOT / "data/moons.csv"),
+    (tmp_path / "split.npz").write_bytes(SPLIT)
+    status = cli.main(["figures", "--data", str(tmp_path / "split.npz"),
+                       "--points", str(ROOT / "data/points.csv"),
                        "--tables", str(tmp_path / "plots"), "--out", str(tmp_path / "figures")])
     assert status == 2
     assert "run the stage that writes it" in capsys.readouterr().err
@@ -101,13 +105,13 @@ def test_a_programming_error_keeps_its_traceback(tmp_path, monkeypatch):
     propagates with its traceback instead of becoming a one-line 'bad input' message."""
     from weightreg.stages import data
 
-    def broken(params, *, out):
+    def broken(params, *, split, points):
         raise ValueError("Incompatible shapes: [30,500] vs. [70,500]")
 
     monkeypatch.setattr(data, "run", broken)
     with pytest.raises(ValueError, match="Incompatible shapes"):
         cli.main(["data", "--params", str(ROOT / "params.yaml"),
-                  "--out", str(tmp_path / "moons.csv")])
+                  "--split", str(tmp_path / "split.npz"), "--points", str(tmp_path / "p.csv")])
 
 
 def test_divergence_fails_the_stage_and_keeps_outputs(tmp_path, capsys):
@@ -118,8 +122,9 @@ def test_divergence_fails_the_stage_and_keeps_outputs(tmp_path, capsys):
     outputs = [tmp_path / "members.csv", tmp_path / "curves.csv"]
     for path in outputs:
         path.write_text("earlier")
+    (tmp_path / "split.npz").write_bytes(SPLIT)
     status = cli.main(["baseline", "--params", str(tmp_path / "params.yaml"),
-                       "--data", str(ROOT / "data/moons.csv"),
+                       "--data", str(tmp_path / "split.npz"),
                        "--members", str(outputs[0]), "--curves", str(outputs[1])])
     error = capsys.readouterr().err
     assert status == 2

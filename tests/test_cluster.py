@@ -14,7 +14,7 @@ import yaml
 
 from tiny import CODE, TINY, run
 from weightreg import cluster, data, engine
-from weightreg.params import Data
+from weightreg.params import moons
 
 dask = pytest.importorskip("dask")
 distributed = pytest.importorskip("distributed")
@@ -38,7 +38,7 @@ def on_dask(client):
 
 def regularized(project, out, *, params="params.yaml", env=None, wait=True):
     command = [sys.executable, "-m", "weightreg", "regularized", "--params", params,
-               "--data", "data/moons.csv", "--baseline", "members/baseline.csv",
+               "--data", "data/split.npz", "--baseline", "members/baseline.csv",
                "--members", f"{out}/members.csv", "--curves", f"{out}/curves.csv",
                "--metrics", f"{out}/metrics.json"]
     if not wait:
@@ -60,7 +60,7 @@ def test_a_stage_on_dask_writes_the_same_bytes(project, client, tmp_path):
 
 def test_groups_come_back_in_member_order(client, monkeypatch):
     # Five members in groups of two: three groups on two workers, the last padded.
-    split = data.make(Data(60, 0.2, 2, 20))
+    split = data.make(moons(60, 0.2, 2, 20))
     members = [engine.Member(seed, "l2", {"hidden_kernel": 10.0 ** -seed}) for seed in range(5)]
     kwargs = dict(hidden_units=16, epochs=40, batch_size=8, learning_rate=1e-2, progress=False,
                   members_per_call=2)
@@ -73,8 +73,8 @@ def test_groups_come_back_in_member_order(client, monkeypatch):
         finally:
             cluster.close()
     assert cluster.where().startswith(f"on Dask at {client.scheduler.address}")
-    for name in ("final_train_acc", "final_test_acc", "final_train_loss", "final_test_loss",
-                 "final_test_correct", "diverged_at"):
+    for name in ("final_train_score", "final_test_score", "final_train_loss", "final_test_loss",
+                 "final_test_rows", "diverged_at"):
         np.testing.assert_array_equal(getattr(remote, name), getattr(local, name), name)
     for ours, theirs in zip(remote.weights, local.weights, strict=True):
         np.testing.assert_array_equal(ours, theirs)
@@ -140,9 +140,10 @@ def closed_port() -> int:
 def test_a_bad_backend_stops_the_data_stage_in_one_line(project, tmp_path, env, message):
     port = str(closed_port())
     env = {name: value.replace("PORT", port) for name, value in env.items()}
-    done = run(project, sys.executable, "-m", "weightreg", "data", "--out",
-               str(tmp_path / "moons.csv"), env=CODE | env, ok=False)
+    done = run(project, sys.executable, "-m", "weightreg", "data", "--split",
+               str(tmp_path / "split.npz"), "--points", str(tmp_path / "points.csv"),
+               env=CODE | env, ok=False)
     assert done.returncode == 2
     assert done.stderr.startswith(f"weightreg data: error: {message.replace('PORT', port)}")
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
-    assert not (tmp_path / "moons.csv").exists()
+    assert not list(tmp_path.iterdir())

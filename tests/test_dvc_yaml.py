@@ -50,9 +50,11 @@ def test_the_benchmarks_are_hidden_from_the_stages_code_dependency():
 def test_no_output_turns_the_run_cache_off():
     # DVC's run-cache skips a stage with a `persist` output or an `outs` entry with
     # `cache: false`; `metrics:` and `plots:` entries with `cache: false` keep it. Only `data`
-    # persists, on purpose: it validates params.yaml and must not lose its split first.
+    # persists, on purpose: it validates params.yaml and must not lose its split first. Its
+    # split, which can be large, is DVC's to cache, not git's.
+    assert STAGES["data"]["outs"] == [{"data/split.npz": {"persist": True}}]
     for name, stage in STAGES.items():
-        assert "outs" not in stage, name
+        assert "outs" not in stage or name == "data", name
         for entry in stage.get("metrics", []) + stage.get("plots", []):
             ((path, options),) = entry.items()
             assert options["cache"] is False, (name, path)
@@ -108,3 +110,9 @@ def test_stage_lists_the_params_it_reads(stage):
     missing = {key for key in read
                if not any(key == item or key.startswith(item + ".") for item in listed)}
     assert missing == set(), f"{stage} reads params that dvc.yaml does not list for it"
+
+
+def test_the_stages_that_read_the_source_depend_on_its_file():
+    # The CSV of source csv (data.path): changing the file reruns what reads it.
+    for stage in ("data", "replication", "selection"):
+        assert "${data.path}" in STAGES[stage]["deps"], stage

@@ -8,10 +8,12 @@ import sys
 import numpy as np
 import pytest
 
-from weightreg import cluster, data, engine, models
-from weightreg.params import Data
+import dataclasses
 
-SPLIT = data.make(Data(100, 0.2, 1, 30))
+from weightreg import backend, cluster, data, data as prepared, engine, models, params
+from weightreg.params import moons
+
+SPLIT = data.make(moons(100, 0.2, 1, 30))
 HIDDEN = 500
 
 
@@ -33,7 +35,7 @@ def test_penalty_matches_numpy_and_keras(kind):
     ours = engine.penalty(weights, l1, l2).numpy()
     for k, member in enumerate(members):
         mine = [w[k] for w in weights]
-        strengths = engine.per_group(member.penalties)
+        strengths = models.per_group(member.penalties, 1)
         expected = numpy_penalty(mine, kind, strengths)
         keras_value = sum(float(models.regularizer(kind, s)(w)) for s, w in
                           zip(strengths, mine) if s)
@@ -64,8 +66,8 @@ def assert_matches_keras(split, members, epochs, batch_size):
             np.testing.assert_allclose(ours[k], theirs, atol=1e-5, rtol=0,
                                        err_msg=f"member {k}, {group}")
         # Accuracies as counts of rows: identical, epoch by epoch.
-        for ours, theirs, rows in (("train_acc", "accuracy", n_train),
-                                   ("test_acc", "val_accuracy", n_test)):
+        for ours, theirs, rows in (("train_score", "accuracy", n_train),
+                                   ("test_score", "val_accuracy", n_test)):
             np.testing.assert_array_equal(np.rint(result.history[ours][:, k] * rows),
                                           np.rint(np.array(history[theirs]) * rows))
         # Keras' losses include the penalty: compare them with the engine's totals.
@@ -96,21 +98,21 @@ def test_decoupled_decay_matches_keras_adamw():
 
 def test_members_with_their_own_rows_match_keras_fit():
     # Another draw of the same data (a replication member) beside the shared split.
-    other = data.make(Data(100, 0.2, 7, 30))
+    other = data.make(moons(100, 0.2, 7, 30))
     members = [engine.Member(0, "l2", {"hidden_kernel": 1e-3}, data=other), engine.Member(1),
                engine.Member(2, "l1", {"hidden_kernel": 1e-3}, data=other)]
     assert_matches_keras(SPLIT, members, epochs=100, batch_size=32)
 
 
 def test_final_test_rows_agree_with_the_test_accuracy():
-    other = data.make(Data(100, 0.2, 3, 30))
+    other = data.make(moons(100, 0.2, 3, 30))
     members = [engine.Member(0), engine.Member(1, data=other)]
     result = engine.train(SPLIT, members, hidden_units=HIDDEN, epochs=30, batch_size=32,
                           learning_rate=1e-3, progress=False)
-    assert result.final_test_correct.shape == (2, len(SPLIT.y_test))
-    np.testing.assert_array_equal(result.final_test_correct.mean(axis=1), result.final_test_acc)
+    assert result.final_test_rows.shape == (2, len(SPLIT.y_test))
+    np.testing.assert_array_equal(result.final_test_rows.mean(axis=1), result.final_test_score)
     predicted = engine.predict(tuple(w[:1] for w in result.weights), SPLIT.x_test)[0] > 0.5
-    np.testing.assert_array_equal(predicted == SPLIT.y_test, result.final_test_correct[0])
+    np.testing.assert_array_equal(predicted == SPLIT.y_test, result.final_test_rows[0])
 
 
 def test_without_curves_the_final_numbers_are_the_same():
@@ -120,20 +122,20 @@ def test_without_curves_the_final_numbers_are_the_same():
     drawn, lean = (engine.train(SPLIT, members, curves=curves, **kwargs) for curves in (True, False))
     assert set(lean.history) == set(engine.TRAIN_RECORDS)
     assert set(drawn.history) == set(engine.TRAIN_RECORDS + engine.TEST_RECORDS)
-    for name in ("final_train_acc", "final_test_acc", "final_train_loss", "final_test_loss",
-                 "final_test_correct"):
+    for name in ("final_train_score", "final_test_score", "final_train_loss", "final_test_loss",
+                 "final_test_rows"):
         np.testing.assert_array_equal(getattr(drawn, name), getattr(lean, name), err_msg=name)
     for ours, theirs in zip(drawn.weights, lean.weights, strict=True):
         np.testing.assert_array_equal(ours, theirs)
-    np.testing.assert_array_equal(drawn.history["test_acc"][-1], lean.final_test_acc)
+    np.testing.assert_array_equal(drawn.history["test_score"][-1], lean.final_test_score)
 
 
 def test_a_stage_process_skips_keras_and_loads_its_program_from_the_cache(tmp_path):
     # Keras costs 1.1-1.4 s of every stage's start-up, and TensorFlow would import it unasked;
     # compiling costs about 1 s, which XLA's persistent cache saves the next process. Without
     # WEIGHTREG_BACKEND, Dask is not imported either.
-    script = ("import sys; from weightreg import data, engine; from weightreg.params import Data;"
-              "r = engine.train(data.make(Data(40, 0.2, 1, 20)), [engine.Member(0)],"
+    script = ("import sys; from weightreg import data, engine; from weightreg.params import moons;"
+              "r = engine.train(data.make(moons(40, 0.2, 1, 20)), [engine.Member(0)],"
               " hidden_units=8, epochs=2, batch_size=32, learning_rate=1e-3, progress=False);"
               "assert 'keras' not in sys.modules, 'keras was imported';"
               "assert 'distributed' not in sys.modules, 'dask was imported'; print(r.weights[0])")
@@ -153,7 +155,7 @@ def test_a_stage_process_skips_keras_and_loads_its_program_from_the_cache(tmp_pa
 
 def test_several_batches_per_epoch_match_keras_fit():
     # 50 training rows in batches of 16: three full batches and one of 2 rows per epoch.
-    split = data.make(Data(120, 0.2, 1, 50))
+    split = data.make(moons(120, 0.2, 1, 50))
     members = [engine.Member(0, "l2", {"hidden_kernel": 1e-3}), engine.Member(5)]
     assert_matches_keras(split, members, epochs=15, batch_size=16)
 
@@ -167,8 +169,8 @@ def test_members_are_independent_of_their_neighbours():
     together = engine.train(SPLIT, crowd, **kwargs)
     for ours, theirs in zip(single.weights, together.weights):
         np.testing.assert_allclose(ours[0], theirs[1], atol=1e-6, rtol=0)
-    np.testing.assert_array_equal(single.history["test_acc"][:, 0],
-                                  together.history["test_acc"][:, 1])
+    np.testing.assert_array_equal(single.history["test_score"][:, 0],
+                                  together.history["test_score"][:, 1])
 
 
 def test_schedule_scales_the_penalty_epoch_by_epoch():
@@ -238,7 +240,7 @@ def test_groups_of_members_give_the_same_results(monkeypatch, capsys):
     assert "3/3 groups done" in capsys.readouterr().err
     for ours, theirs in zip(whole.weights, grouped.weights, strict=True):
         np.testing.assert_allclose(ours, theirs, atol=1e-6, rtol=0)
-    np.testing.assert_array_equal(whole.history["test_acc"], grouped.history["test_acc"])
+    np.testing.assert_array_equal(whole.history["test_score"], grouped.history["test_score"])
     # The same groups in threads or one after another: the same bytes.
     monkeypatch.setattr(cluster, "cpus", lambda: 1)
     one_by_one = engine.train(SPLIT, members, members_per_call=2, progress=False, **kwargs)
@@ -274,3 +276,104 @@ def test_full_batch_loop_takes_fits_steps(architecture):
         trained.append(model.get_weights())
     for ours, theirs in zip(*trained, strict=True):
         np.testing.assert_allclose(ours, theirs, atol=1e-6)
+
+
+# Every task, on real data, as Keras writes it: two hidden layers, several batches per epoch
+# (shuffle off, so both sum the rows in one order), from the same initial weights.
+TASKS_ON_REAL_DATA = [
+    ("breast_cancer", "binary", 2),  # 100 rows: batches of 32, 32, 32 and 4
+    ("wine", "multiclass", 3),
+    ("diabetes", "regression", 1),
+]
+
+
+def real(source):
+    settings = params.moons()
+    return prepared.prepare(dataclasses.replace(settings, source=source, n_train=100))
+
+
+@pytest.mark.parametrize("source, task, outputs", TASKS_ON_REAL_DATA)
+def test_each_task_matches_keras_fit_with_two_hidden_layers(source, task, outputs):
+    dataset = real(source)
+    assert dataset.task.name == task and dataset.task.outputs == (outputs if task == "multiclass" else 1)
+    hidden, epochs = (16, 8), 30
+    members = [engine.Member(0), engine.Member(3, "l2", {"hidden_kernel": 1e-2}),
+               engine.Member(5, "l1", {"hidden_kernel": 1e-3, "output_kernel": 1e-3})]
+    split = dataset.split
+    result = engine.train(split, members, hidden_units=hidden, task=dataset.task, epochs=epochs,
+                          batch_size=32, learning_rate=1e-3, shuffle=False, progress=False)
+    for k, member in enumerate(members):
+        keras = backend.keras()
+        keras.utils.set_random_seed(member.seed)
+        model = models.mlp(hidden, member.kind, member.penalties,
+                           inputs=split.x_train.shape[1], task=dataset.task)
+        # The engine's initial weights are the ones Keras draws for this seed, bit for bit.
+        for ours, theirs in zip(models.initial_weights(member.seed, hidden,
+                                                       split.x_train.shape[1],
+                                                       dataset.task.outputs),
+                                model.get_weights(), strict=True):
+            np.testing.assert_array_equal(ours, theirs)
+        y_train = split.y_train if task != "regression" else split.y_train[:, None]
+        y_test = split.y_test if task != "regression" else split.y_test[:, None]
+        history = model.fit(split.x_train, y_train, epochs=epochs, batch_size=32, shuffle=False,
+                            verbose=0, validation_data=(split.x_test, y_test)).history
+        for group, theirs, ours in zip(models.groups(2), model.get_weights(), result.weights,
+                                       strict=True):
+            np.testing.assert_allclose(ours[k], theirs, atol=1e-5, rtol=0,
+                                       err_msg=f"{source}, member {k}, {group}")
+        np.testing.assert_allclose(result.history["train_total"][:, k], history["loss"],
+                                   rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(result.history["test_total"][:, k], history["val_loss"],
+                                   rtol=1e-5, atol=1e-5)
+        if task == "regression":  # R² of the final weights, as scikit-learn computes it
+            from sklearn.metrics import r2_score
+
+            expected = r2_score(split.y_test, model.predict(split.x_test, verbose=0)[:, 0])
+            assert result.final_test_score[k] == pytest.approx(expected, abs=1e-5)
+        else:
+            for ours, theirs, rows in (("train_score", "accuracy", len(split.y_train)),
+                                       ("test_score", "val_accuracy", len(split.y_test))):
+                np.testing.assert_array_equal(np.rint(result.history[ours][:, k] * rows),
+                                              np.rint(np.array(history[theirs]) * rows))
+
+
+def test_one_training_step_is_keras_train_on_batch():
+    tf = backend.tensorflow()
+    dataset = real("wine")
+    x, y = dataset.split.x_train[:32], dataset.split.y_train[:32]
+    member = engine.Member(2, "l2", {"hidden_kernel": 1e-2})
+    arrays = engine._member_arrays([member], (8, 8), 1, inputs=x.shape[1],
+                                   outputs=dataset.task.outputs)
+    weights = tuple(tf.constant(w) for w in arrays.initial)
+    zeros = tuple(tf.zeros_like(w) for w in weights)
+    (new_weights, *_), (score, loss, total) = engine.train_step(
+        dataset.task, weights, zeros, zeros, tf.constant(0.0),
+        engine.Batch(tf.constant(x[None]), tf.constant(y[None]), tf.ones([32])),
+        tf.ones([1]), tf.constant(arrays.l1), tf.constant(arrays.l2),
+        tf.constant(arrays.decay), tf.constant(1e-3))
+    keras = backend.keras()
+    keras.utils.set_random_seed(2)
+    model = models.mlp((8, 8), "l2", member.penalties, inputs=x.shape[1], task=dataset.task)
+    reference = model.train_on_batch(x, y, return_dict=True)
+    for ours, theirs in zip(new_weights, model.get_weights(), strict=True):
+        np.testing.assert_allclose(ours[0], theirs, atol=1e-6, rtol=0)
+    assert float(total[0]) / 32 == pytest.approx(reference["loss"], rel=1e-5)
+    assert float(score[0]) / 32 == pytest.approx(reference["accuracy"], abs=1e-6)
+
+
+def test_large_sets_are_scored_in_chunks_with_the_same_numbers(monkeypatch):
+    # Evaluation over chunks of rows (bounded memory) against one pass over all rows.
+    dataset = real("digits")
+    members = [engine.Member(0), engine.Member(1, "l2", {"hidden_kernel": 1e-3})]
+    kwargs = dict(hidden_units=(32,), task=dataset.task, epochs=3, batch_size=32,
+                  learning_rate=1e-3, progress=False, curves=True)
+    whole = engine.train(dataset.split, members, **kwargs)
+    engine._PROGRAMS.clear()
+    monkeypatch.setattr(engine, "EVALUATION_ROWS", 24)  # 540 test rows: 23 chunks, one partial
+    chunked = engine.train(dataset.split, members, **kwargs)
+    engine._PROGRAMS.clear()
+    np.testing.assert_array_equal(whole.final_test_rows, chunked.final_test_rows)
+    np.testing.assert_array_equal(whole.final_test_score, chunked.final_test_score)
+    np.testing.assert_allclose(whole.final_test_loss, chunked.final_test_loss, rtol=1e-5)
+    np.testing.assert_allclose(whole.history["test_loss"], chunked.history["test_loss"],
+                               rtol=1e-5)

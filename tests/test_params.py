@@ -28,6 +28,11 @@ def test_project_params_parse():
     assert p.train.epochs == 4000 and p.train.seeds == 10
     assert p.grid.values == (1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6)
     assert p.progressive.smithing.points[1] == (1200, 1e-5)
+    assert p.data.source == "moons" and p.data.n_train is None and p.model.hidden_units == 500
+
+
+def test_hidden_units_take_a_list_of_widths():
+    assert params.parse(with_value("model.hidden_units", [64, 32])).model.hidden_units == (64, 32)
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -50,8 +55,15 @@ def test_lambda_in_every_form_a_user_types(text, expected):
     ("train.epochs", 2.5, "whole number"),
     ("train.seeds", -3, ">= 1"),
     ("train.learning_rate", 0, "> 0"),
-    ("data.n_train", 100, "below data.n_samples"),
-    ("data.noise", -0.1, ">= 0"),
+    ("data.moons.n_train", 100, "below data.moons.n_samples"),
+    ("data.moons.noise", -0.1, ">= 0"),
+    ("data.source", "mnist", "moons, breast_cancer, digits, wine, iris, diabetes, csv"),
+    ("data.task", "ranking", "auto, binary, multiclass, regression"),
+    ("data.test_fraction", 1.5, "between 0 and 1"),
+    ("data.n_train", 0, ">= 1"),
+    ("data.path", "", "a non-empty text"),
+    ("model.hidden_units", [64, 0], "model.hidden_units[1] = 0 is not allowed; expected a whole"),
+    ("model.hidden_units", [], "a non-empty list of widths"),
     ("grid.values", [], "non-empty list"),
     ("grid.values", [1e-3, -1e-2], "grid.values[1] = -0.01 is not allowed; expected a number >= 0"),
     ("grid.values", 0.1, "non-empty list"),
@@ -63,7 +75,7 @@ def test_lambda_in_every_form_a_user_types(text, expected):
     ("progressive.smithing.points", [[0, 0.0], [0, 1e-3]], "epochs rising from 0"),
     ("progressive.smithing.epochs", 4000, "more epochs than the last schedule point"),
     ("model.hidden_units", "many", "a number"),
-    ("selection.folds", 1, "a count from 2 to data.n_train (30)"),
+    ("selection.folds", 1, "a count from 2 to data.moons.n_train (30)"),
     ("grid.values", [1e-3, 1e-3], "distinct numbers"),
     ("sequence.strengths", [0.0, 1e-2], "strengths > 0"),
     ("data.random_state", -1, "a seed from 0"),

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import yaml
 
-from tiny import ROOT, TINY, run
+from tiny import ROOT, TINY, make_project, run
 from weightreg import io, stats
 
 FIGURES = ("data", "learning_curves", "lambda_curve", "weight_norms", "layerwise", "decoupled",
@@ -22,7 +22,7 @@ WITH_METRICS = ("regularized", "grid", "refine", "layerwise", "decoupled", "plac
 PLOT_DATA = ("baseline", "regularized", "grid", "refine", "layerwise", "decoupled", "placement",
              "progressive", "repeated", "sequence", "replication", "selection")
 # What the pipeline computes: every metric, table and figure.
-RESULTS = ("data/moons.csv", *(f"members/{name}.csv" for name in TRAINED),
+RESULTS = ("data/split.npz", "data/points.csv", *(f"members/{name}.csv" for name in TRAINED),
            *(f"metrics/{name}.json" for name in WITH_METRICS),
            *(f"plots/{name}.csv" for name in PLOT_DATA),
            "plots/boundaries.png", "plots/replication.png",
@@ -183,7 +183,7 @@ def test_revisiting_params_restores_from_the_run_cache(project):
 
 
 def test_bad_lambda_fails_clearly_and_keeps_outputs(project):
-    kept = ("data/moons.csv", "members/regularized.csv", "metrics/regularized.json",
+    kept = ("data/split.npz", "data/points.csv", "members/regularized.csv", "metrics/regularized.json",
             "plots/regularized.csv", "figures/learning_curves.png")
     before = {name: (project / name).read_bytes() for name in kept}
     done = run(project, "dvc", "exp", "run", "-S", "lambda=-1", ok=False)
@@ -268,7 +268,7 @@ def test_offline_page_renders_every_plot(project, tmp_path):
     assert dom.count('<img src="static/') == 2 * (len(FIGURES) + len(images))
     assert 'class="mark-area' in dom, "no chart drew an interval band"
     shown = json.loads(run(project, "dvc", "plots", "show", "--json").stdout)["data"]
-    moons = shown["data/moons.csv"][0]["content"]["encoding"]
+    moons = shown["data/points.csv"][0]["content"]["encoding"]
     assert (moons["color"]["field"], moons["shape"]["field"]) == ("y", "split")
     shot = tmp_path / "screenshot.png"
     run(tmp_path, browser, *browser_flags(tmp_path), f"--screenshot={shot}", url)
@@ -291,3 +291,44 @@ def test_the_real_two_revision_page_stays_small(tmp_path):
         "--html-template", str(ROOT / ".dvc/offline_plots.html"))
     size = (out / "index.html").stat().st_size
     assert size <= PAGE_LIMIT, f"{size / 1e6:.1f} MB"
+
+
+# Your own data: the whole pipeline, tiny, on a real dataset of each task (the CSV is
+# scikit-learn's wine table with string labels, data/example.csv), two hidden layers.
+OWN_DATA = {
+    "csv": ("multiclass", "acc", "mcnemar_p"),
+    "diabetes": ("regression", "r2", "wilcoxon_p"),
+    "breast_cancer": ("binary", "acc", "mcnemar_p"),
+}
+
+
+@pytest.mark.parametrize("source", OWN_DATA)
+def test_the_pipeline_runs_on_your_own_data(source, tmp_path):
+    task, score, rows_p = OWN_DATA[source]
+    tiny_params = yaml.safe_load(yaml.safe_dump(TINY))
+    tiny_params["data"].update(source=source, n_train=60)
+    tiny_params["model"]["hidden_units"] = [8, 8]
+    tiny_params["replication"]["draws"] = 2
+    project = make_project(tmp_path, tiny_params)
+    found = metrics(project)
+    assert list(found["regularized"]) == [
+        f"test_{score}", f"test_{score}_lo", f"test_{score}_hi", "diff_vs_baseline", "p_value",
+        rows_p, f"baseline_test_{score}", f"train_{score}", "test_loss"]
+    assert all(f"_{score}" in key for key in found["grid"] if key != "best_kind"
+               and key != "best_lambda")
+    members = io.read_csv(project / "members/grid.csv")
+    assert {"hidden_1_kernel_norm", "hidden_2_kernel_norm", "output_kernel_norm"} <= set(members)
+    if score == "r2":  # R² of a fit can be negative, never above 1
+        assert np.all(members["test_r2"] <= 1)
+    else:
+        assert np.all((members["test_acc"] >= 0) & (members["test_acc"] <= 1))
+    done = run(project, "dvc", "repro", "--force", "-s", "boundaries")
+    assert "does not apply: decision boundaries need two features" in done.stdout
+    names = {"acc": "accuracy", "r2": "R²"}
+    line = run(project, "dvc", "repro", "--force", "-s", "regularized").stdout
+    assert f"test {names[score]} " in line
+    data_line = run(project, "dvc", "repro", "--force", "-s", "data").stdout
+    assert f"({task})" in data_line and "60 training rows" in data_line
+    for name in FIGURES:
+        assert (project / f"figures/{name}.png").read_bytes()[:4] == b"\x89PNG"
+    assert "up to date" in run(project, "dvc", "status").stdout

@@ -16,7 +16,10 @@ BIN = Path(sys.executable).parent
 
 TINY = {
     "lambda": 1.0e-3, "regularizer": "l2",
-    "data": {"n_samples": 100, "noise": 0.2, "random_state": 1, "n_train": 30},
+    "data": {"source": "moons", "random_state": 1,
+             "moons": {"n_samples": 100, "noise": 0.2, "n_train": 30},
+             "test_fraction": 0.3, "n_train": None, "task": "auto", "path": "data/example.csv",
+             "target": "cultivar"},
     "model": {"hidden_units": 16},
     "train": {"epochs": 30, "batch_size": 32, "learning_rate": 1.0e-2, "seeds": 2},
     "grid": {"kinds": ["l1", "l2"], "values": [1.0e-2, 1.0e-4], "refine": 2},
@@ -59,14 +62,14 @@ def run(cwd, *command, ok=True, env=None):
     return done
 
 
-def make_project(path: Path) -> Path:
+def make_project(path: Path, params: dict = TINY) -> Path:
     """A git copy of the tracked project with tiny params in `path`, after one `dvc repro`."""
     tracked = run(ROOT, "git", "ls-files", "-z").stdout.split("\0")
     for name in filter(None, tracked):
         if (ROOT / name).is_file():
             (path / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / name, path / name)
-    (path / "params.yaml").write_text(yaml.safe_dump(TINY, sort_keys=False))
+    (path / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     run(path, "git", "init", "-q")
     run(path, "git", "add", "-A")
     run(path, "git", "commit", "-qm", "tiny")

@@ -1,18 +1,21 @@
-"""Train a population of independent copies of the tutorial's MLP in one compiled program.
+"""Train a population of independent MLPs in one compiled program.
 
 Each member has its own seed (initial weights and batch order), regularizer kind, penalty
 strength per weight group and lambda schedule. The members' weights are stacked along a leading
-axis of size K, and one XLA-compiled `tf.while_loop` runs a chunk of epochs for all of them.
+axis of size K, and one XLA-compiled `tf.while_loop` runs a chunk of epochs for all of them; a
+second `tf.while_loop` inside it runs an epoch's batches, so the program is one training step
+long whatever the number of rows.
 
 Why this is exactly K separate trainings: the program minimizes the SUM of the members' losses,
 so each member's gradient is the gradient of its own loss, and Adam is elementwise, so each
 member's update depends on its own gradient alone. Nothing couples members (no mean over
 members, no global-norm clipping, no shared statistics).
 
-The arithmetic follows Keras 3 (`Dense`, `binary_crossentropy` on the logits behind the sigmoid,
-`Adam`, regularization penalties added unscaled to the mean batch loss), and the metrics follow
-`fit`'s history: train metrics of an epoch come from the forward passes of its batches (weights
-before each update), test metrics from the weights at the end of the epoch.
+The arithmetic follows Keras 3 (`Dense` layers, the task's loss on the logits behind the output
+activation (`tasks`), `Adam`, regularization penalties added unscaled to the mean batch loss),
+and the metrics follow `fit`'s history: train metrics of an epoch come from the forward passes
+of its batches (weights before each update), test metrics from the weights at the end of the
+epoch.
 """
 
 from __future__ import annotations
@@ -21,22 +24,31 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from weightreg import backend, cluster
+from weightreg import backend, cluster, tasks
 from weightreg.data import Split
-from weightreg.models import GROUPS, KINDS, initial_weights
+from weightreg.models import KINDS, groups, initial_weights, per_group, widths
+from weightreg.tasks import Task
 
-# Per-epoch records, in the order the compiled program stacks them. The test records cost a
-# forward pass over the test rows every epoch, so only calls that draw curves ask for them.
-TRAIN_RECORDS = ("train_acc", "train_loss", "train_total")
-TEST_RECORDS = ("test_acc", "test_loss", "test_total")
+# Per-epoch records, in the order the compiled program stacks them: the task's score (accuracy,
+# or R² from the mean squared error), the data loss and the loss with the penalty. The test
+# records cost a forward pass over the test rows every epoch, so only calls that draw curves
+# ask for them.
+TRAIN_RECORDS = ("train_score", "train_loss", "train_total")
+TEST_RECORDS = ("test_score", "test_loss", "test_total")
 
 
 CHUNK_EPOCHS = 500  # Epochs per compiled call: progress is reported between calls.
+# Rows per forward pass when a whole set is scored: [K, rows, width] activations at once do not
+# fit for thousands of rows, so larger sets are scored in a compiled loop over chunks this size.
+EVALUATION_ROWS = 1024
+# A first hidden layer over this many inputs or fewer is written elementwise (see `forward`).
+ELEMENTWISE_INPUTS = 2
+BETA_1, BETA_2, EPSILON = 0.9, 0.999, 1e-7  # Keras' Adam
 
 
 def records_of(curves: bool) -> tuple[str, ...]:
@@ -47,8 +59,9 @@ def records_of(curves: bool) -> tuple[str, ...]:
 class Member:
     """One model of the population.
 
-    `penalties` maps weight groups (names from `GROUPS`) to the strength of a `kind` penalty in
-    the loss, as Keras' regularizers add it; `decay` maps groups to decoupled weight decay, as
+    `penalties` maps weight groups, or their roles (`models.per_group`: `hidden_kernel` is every
+    hidden layer's kernel), to the strength of a `kind` penalty in the loss, as Keras'
+    regularizers add it; `decay` maps them to decoupled weight decay, as
     `keras.optimizers.AdamW` applies it (w -= w * decay * learning_rate before each Adam step,
     outside the loss). Groups left out carry neither. `schedule` multiplies both epoch by epoch
     (None: 1 throughout).
@@ -69,41 +82,37 @@ class Result:
     """What training recorded. Per-epoch arrays are [epochs, K]; per-member arrays are [K]."""
 
     history: dict[str, np.ndarray]  # keys: TRAIN_RECORDS, and TEST_RECORDS with `curves`;
-    # `*_loss` is the data loss (BCE) alone; accuracies are exact fractions of rows (float64),
-    # losses float32.
-    final_train_acc: np.ndarray  # with the final weights on the whole training set
-    final_test_acc: np.ndarray
-    final_train_loss: np.ndarray  # the data loss (BCE) with the final weights
+    # `*_loss` is the data loss alone; accuracies are exact fractions of rows (float64), R²
+    # float64, losses float32.
+    final_train_score: np.ndarray  # with the final weights on the whole training set
+    final_test_score: np.ndarray
+    final_train_loss: np.ndarray  # the data loss with the final weights
     final_test_loss: np.ndarray
-    final_test_correct: np.ndarray  # [K, test rows]: which test rows each member classifies right
-    weights: tuple[np.ndarray, ...]  # final weights, stacked per member, in GROUPS order
+    # [K, test rows]: which test rows each member classifies right (booleans), or each row's
+    # squared error (regression).
+    final_test_rows: np.ndarray
+    weights: tuple[np.ndarray, ...]  # final weights, stacked per member, in `groups` order
     diverged_at: np.ndarray  # first epoch whose loss is NaN or infinite, -1 where none is
 
     def norms(self) -> dict[str, np.ndarray]:
         """The L2 (Frobenius) norm of each weight group, per member."""
         return {group: np.sqrt(np.sum(np.square(w.astype(np.float64)),
                                       axis=tuple(range(1, w.ndim))))
-                for group, w in zip(GROUPS, self.weights)}
+                for group, w in zip(groups(len(self.weights) // 2 - 1), self.weights)}
 
 
-def per_group(values: Mapping[str, float]) -> list[float]:
-    """A mapping from weight-group names to numbers as a list in GROUPS order (0 where absent)."""
-    unknown = set(values) - set(GROUPS)
-    if unknown:
-        raise ValueError(f"unknown weight groups {sorted(unknown)}; expected {', '.join(GROUPS)}")
-    return [float(values.get(group, 0.0)) for group in GROUPS]
-
-
-def coefficients(members: list[Member]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def coefficients(members: list[Member], depth: int = 1
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The L1 and L2 penalty coefficients (as Keras' regularizers use them) and the decoupled
-    decay, per member and weight group: three [K, groups] arrays."""
-    l1 = np.zeros((len(members), len(GROUPS)), np.float32)
+    decay, per member and weight group of a network with `depth` hidden layers: three
+    [K, groups] arrays."""
+    l1 = np.zeros((len(members), len(groups(depth))), np.float32)
     l2 = np.zeros_like(l1)
-    decay = np.array([per_group(member.decay) for member in members], np.float32)
+    decay = np.array([per_group(member.decay, depth) for member in members], np.float32)
     for k, member in enumerate(members):
         if member.kind not in KINDS:
             raise ValueError(f"regularizer = {member.kind!r}; expected one of {', '.join(KINDS)}")
-        strengths = per_group(member.penalties)
+        strengths = per_group(member.penalties, depth)
         if member.kind in ("l1", "l1_l2"):
             l1[k] = strengths
         if member.kind in ("l2", "l1_l2"):
@@ -127,26 +136,45 @@ def penalty(weights, l1, l2):
 
 
 def forward(weights, x):
-    """Logits [K, rows] of every member for inputs x ([rows, 2], or [K, rows, 2] per member)."""
+    """Logits of every member for inputs x ([rows, inputs], or [K, rows, inputs] per member):
+    [K, rows] for one output unit, [K, rows, outputs] for more. `weights` are the stacked
+    kernels and biases of the hidden layers and the output layer, in `groups` order."""
     tf = backend.tensorflow()
 
-    # The hidden layer is written elementwise: a matmul over 2 inputs is too thin for a matrix
-    # kernel, and XLA fuses these products with the bias and relu into one loop. The output
-    # layer sums over the hidden units, which a batched matmul does fastest (measured: both
-    # choices together cost 0.017 ms per member-epoch at K=60 against 0.042 for two matmuls).
-    w1, b1, w2, b2 = weights
-    pre = b1[:, None, :]
-    for i in range(w1.shape[1]):
-        pre = pre + x[..., i:i + 1] * w1[:, None, i, :]
-    hidden = tf.nn.relu(pre)
-    return tf.matmul(hidden, w2)[..., 0] + b2
+    *hidden_layers, (w_out, b_out) = zip(weights[0::2], weights[1::2])
+    activations = x
+    for layer, (w, b) in enumerate(hidden_layers):
+        if layer == 0 and w.shape[1] <= ELEMENTWISE_INPUTS:
+            # Written elementwise: a matmul over 2 inputs is too thin for a matrix kernel, and
+            # XLA fuses these products with the bias and relu into one loop (measured on two
+            # moons: 0.017 ms per member-epoch at K=60 against 0.042 for two matmuls).
+            pre = b[:, None, :]
+            for i in range(w.shape[1]):
+                pre = pre + activations[..., i:i + 1] * w[:, None, i, :]
+        else:
+            if activations.shape.rank == 2:  # rows shared by all members
+                pre = tf.einsum("ri,kio->kro", activations, w) + b[:, None, :]
+            else:
+                pre = tf.matmul(activations, w) + b[:, None, :]
+        activations = tf.nn.relu(pre)
+    # The output layer sums over the last hidden layer's units: a batched matmul.
+    if w_out.shape[-1] == 1:
+        return tf.matmul(activations, w_out)[..., 0] + b_out
+    return tf.matmul(activations, w_out) + b_out[:, None, :]
 
 
-def predict(weights: tuple[np.ndarray, ...], x: np.ndarray) -> np.ndarray:
-    """Every member's predicted probability of class 1 for each row of x: [K, rows]."""
+def predict(weights: tuple[np.ndarray, ...], x: np.ndarray,
+            task: Task = tasks.BINARY) -> np.ndarray:
+    """Every member's output for each row of x, as Keras' `predict` gives it: the probability of
+    class 1 [K, rows] (binary), of each class [K, rows, classes] (multiclass), or the value."""
     tf = backend.tensorflow()
 
-    return tf.sigmoid(forward(tuple(tf.constant(w) for w in weights), tf.constant(x))).numpy()
+    logits = forward(tuple(tf.constant(w) for w in weights), tf.constant(x))
+    if task.activation == "sigmoid":
+        return tf.sigmoid(logits).numpy()
+    if task.activation == "softmax":
+        return tf.nn.softmax(logits).numpy()
+    return logits.numpy()
 
 
 def _shuffle_keys(seeds, epoch, n_rows):
@@ -169,23 +197,105 @@ def _shuffle_keys(seeds, epoch, n_rows):
     return mix(tf.bitwise.bitwise_xor(key, rows * tf.constant(0xC2B2AE3D, tf.uint32)))
 
 
-def _build_program(n_train: int, batch_size: int, shuffle: bool, own_rows: bool, curves: bool):
-    """The compiled chunk of epochs for one batch layout (shapes are fixed per call site), with
-    rows shared by all members ([rows, ...]) or each member's own ([K, rows, ...]), recording
-    the test rows' metrics every epoch or not (`curves`)."""
+@dataclass(frozen=True)
+class Batch:
+    """One batch of every member: inputs [K, rows, ...], targets [K, rows], and which rows are
+    real (1) or padding (0), [rows], shared by all members."""
+
+    x: object
+    y: object
+    real: object
+
+
+def adam(weights, moments, velocities, grads, step, decay_now, learning_rate):
+    """Keras' Adam step (AdamW's decoupled decay first, where `decay_now` [K, groups] has it)."""
+    tf = backend.tensorflow()
+
+    local_step = step + 1.0
+    alpha = (learning_rate * tf.sqrt(1 - tf.pow(BETA_2, local_step))
+             / (1 - tf.pow(BETA_1, local_step)))
+    new_w, new_m, new_v = [], [], []
+    for group, (w, m, v, g) in enumerate(zip(weights, moments, velocities, grads)):
+        # AdamW's decoupled decay first, on the weights the gradient was taken at.
+        wd = tf.reshape(decay_now[:, group], [-1] + [1] * (w.shape.rank - 1))
+        w = w - w * wd * learning_rate
+        m = m + (g - m) * (1 - BETA_1)
+        v = v + (tf.square(g) - v) * (1 - BETA_2)
+        new_w.append(w - (m * alpha) / (tf.sqrt(v) + EPSILON))
+        new_m.append(m)
+        new_v.append(v)
+    return tuple(new_w), tuple(new_m), tuple(new_v), local_step
+
+
+def train_step(task: Task, weights, moments, velocities, step, batch: Batch, scale, l1, l2,
+               decay, learning_rate):
+    """One training step of every member on its batch, as Keras' `train_step` takes it: the
+    mean data loss over the batch's real rows plus the scaled penalty, its gradient, an Adam
+    update. Returns the new (weights, moments, velocities, step) and the batch's sums over its
+    rows of the score, the data loss and the total loss, each [K]."""
+    tf = backend.tensorflow()
+
+    count = tf.reduce_sum(batch.real)
+    with tf.GradientTape() as tape:
+        tape.watch(weights)
+        logits = forward(weights, batch.x)
+        loss = tf.reduce_sum(task.loss(logits, batch.y) * batch.real, axis=1) / count
+        total = loss + scale * penalty(weights, l1, l2)
+        objective = tf.reduce_sum(total)  # the sum keeps members independent
+    grads = tape.gradient(objective, weights)
+    score = tf.reduce_sum(task.row_score(logits, batch.y) * batch.real, axis=1)
+    sums = (score, loss * count, total * count)
+    return adam(weights, moments, velocities, grads, step, scale[:, None] * decay,
+                learning_rate), sums
+
+
+def measure(task: Task, weights, x, y):
+    """Every member on a whole set of rows: the mean score contribution and mean data loss, two
+    [K] vectors, and each row's score contribution, [K, rows] (see `Task.row_score`). Sets of
+    more than EVALUATION_ROWS rows go through a compiled loop over chunks of rows, so memory
+    stays bounded for any number of rows."""
+    tf = backend.tensorflow()
+
+    n_rows = y.shape[-1]  # None in a trace relaxed to any shape (`reduce_retracing`)
+    if n_rows is None or n_rows <= EVALUATION_ROWS:
+        logits = forward(weights, x)
+        scores = task.row_score(logits, y)
+        return (tf.reduce_mean(scores, axis=1), tf.reduce_mean(task.loss(logits, y), axis=1),
+                scores)
+    size = EVALUATION_ROWS
+    n_chunks = -(-n_rows // size)
+    row_axis = y.shape.rank - 1  # 0 for rows shared by all members, 1 for members' own
+    members = tf.shape(weights[0])[0]
+
+    def body(c, score_sum, loss_sum, pieces):
+        index = c * size + tf.range(size)
+        real = tf.cast(index < n_rows, tf.float32)
+        index = tf.minimum(index, n_rows - 1)  # padding rows repeat the last row, masked out
+        logits = forward(weights, tf.gather(x, index, axis=row_axis))
+        chunk_y = tf.gather(y, index, axis=row_axis)
+        scores = task.row_score(logits, chunk_y)
+        return (c + 1, score_sum + tf.reduce_sum(scores * real, axis=1),
+                loss_sum + tf.reduce_sum(task.loss(logits, chunk_y) * real, axis=1),
+                pieces.write(c, scores))
+
+    zeros = tf.zeros([members])
+    _, score_sum, loss_sum, pieces = tf.while_loop(
+        lambda c, *_: c < n_chunks, body,
+        (tf.constant(0), zeros, zeros, tf.TensorArray(tf.float32, size=n_chunks)))
+    rows = tf.reshape(tf.transpose(pieces.stack(), [1, 0, 2]), [members, n_chunks * size])
+    return score_sum / n_rows, loss_sum / n_rows, rows[:, :n_rows]
+
+
+def _build_program(task: Task, n_train: int, batch_size: int, shuffle: bool, own_rows: bool,
+                   curves: bool):
+    """The compiled chunk of epochs for one task and batch layout (shapes are fixed per call
+    site), with rows shared by all members ([rows, ...]) or each member's own ([K, rows, ...]),
+    recording the test rows' metrics every epoch or not (`curves`)."""
     tf = backend.tensorflow()
 
     batch_size = min(batch_size, n_train)  # as in Keras: no padding rows to compute
     n_batches = -(-n_train // batch_size)
     padded = n_batches * batch_size
-    beta_1, beta_2, epsilon = 0.9, 0.999, 1e-7
-
-    def data_loss(logits, y):
-        y = tf.broadcast_to(y, tf.shape(logits))  # test labels are shared by all members
-        return tf.nn.sigmoid_cross_entropy_with_logits(labels=y, logits=logits)
-
-    def correct(logits, y):
-        return tf.cast(tf.cast(tf.sigmoid(logits) > 0.5, tf.float32) == y, tf.float32)
 
     @tf.function(jit_compile=True, reduce_retracing=True, autograph=False)
     def run_chunk(weights, moments, velocities, step, first_epoch, n_epochs, scales,
@@ -204,50 +314,36 @@ def _build_program(n_train: int, batch_size: int, shuffle: bool, own_rows: bool,
             mask = tf.cast(tf.range(padded) < n_train, tf.float32)
             return order, mask
 
-        def adam(weights, moments, velocities, grads, step, decay_now):
-            local_step = step + 1.0
-            alpha = (learning_rate * tf.sqrt(1 - tf.pow(beta_2, local_step))
-                     / (1 - tf.pow(beta_1, local_step)))
-            new_w, new_m, new_v = [], [], []
-            for group, (w, m, v, g) in enumerate(zip(weights, moments, velocities, grads)):
-                # AdamW's decoupled decay first, on the weights the gradient was taken at.
-                wd = tf.reshape(decay_now[:, group], [-1] + [1] * (w.shape.rank - 1))
-                w = w - w * wd * learning_rate
-                m = m + (g - m) * (1 - beta_1)
-                v = v + (tf.square(g) - v) * (1 - beta_2)
-                new_w.append(w - (m * alpha) / (tf.sqrt(v) + epsilon))
-                new_m.append(m)
-                new_v.append(v)
-            return tuple(new_w), tuple(new_m), tuple(new_v), local_step
-
         def epoch_body(i, weights, moments, velocities, step, records):
             epoch = first_epoch + i
             scale = scales[i]
             order, mask = batches(epoch)
-            sums = [tf.zeros([members])] * 3  # correct, BCE and total loss, summed over rows
-            for b in range(n_batches):  # static: the batch count is part of the shape
-                idx = order[:, b * batch_size:(b + 1) * batch_size]
-                real = mask[b * batch_size:(b + 1) * batch_size]
-                count = tf.reduce_sum(real)
-                x = tf.gather(x_train, idx, batch_dims=int(own_rows))
-                y = tf.gather(y_train, idx, batch_dims=int(own_rows))
-                with tf.GradientTape() as tape:
-                    tape.watch(weights)
-                    logits = forward(weights, x)
-                    bce = tf.reduce_sum(data_loss(logits, y) * real, axis=1) / count
-                    total = bce + scale * penalty(weights, l1, l2)
-                    objective = tf.reduce_sum(total)  # the sum keeps members independent
-                grads = tape.gradient(objective, weights)
-                hits = tf.reduce_sum(correct(logits, y) * real, axis=1)
-                sums = [sums[0] + hits, sums[1] + bce * count, sums[2] + total * count]
-                weights, moments, velocities, step = adam(weights, moments, velocities,
-                                                          grads, step, scale[:, None] * decay)
+
+            def one_batch(idx, real, state, sums):
+                batch = Batch(tf.gather(x_train, idx, batch_dims=int(own_rows)),
+                              tf.gather(y_train, idx, batch_dims=int(own_rows)), real)
+                state, batch_sums = train_step(task, *state, batch, scale, l1, l2, decay,
+                                               learning_rate)
+                return state, [total + part for total, part in zip(sums, batch_sums)]
+
+            state = (weights, moments, velocities, step)
+            sums = [tf.zeros([members])] * 3  # score, data loss and total loss, over rows
+            if n_batches == 1:
+                state, sums = one_batch(order[:, :batch_size], mask[:batch_size], state, sums)
+            else:  # a loop, so that the program is one step long whatever the rows
+                def batch_body(b, state, sums):
+                    start = b * batch_size
+                    state, sums = one_batch(tf.slice(order, [0, start], [members, batch_size]),
+                                            tf.slice(mask, [start], [batch_size]), state, sums)
+                    return b + 1, state, [tf.reshape(total, [members]) for total in sums]
+
+                _, state, sums = tf.while_loop(lambda b, *_: b < n_batches, batch_body,
+                                               (tf.constant(0), state, sums))
+            weights, moments, velocities, step = state
             row = [sums[0] / n_train, sums[1] / n_train, sums[2] / n_train]
             if curves:
-                test_logits = forward(weights, x_test)
-                test_bce = tf.reduce_mean(data_loss(test_logits, y_test), axis=1)
-                row += [tf.reduce_mean(correct(test_logits, y_test), axis=1),
-                        test_bce, test_bce + scale * penalty(weights, l1, l2)]
+                test_score, test_loss, _ = measure(task, weights, x_test, y_test)
+                row += [test_score, test_loss, test_loss + scale * penalty(weights, l1, l2)]
             row = tf.stack(row)
             records = tf.tensor_scatter_nd_update(records, [[i]], row[None])
             return i + 1, weights, moments, velocities, step, records
@@ -258,16 +354,16 @@ def _build_program(n_train: int, batch_size: int, shuffle: bool, own_rows: bool,
             (tf.constant(0), weights, moments, velocities, step, records))
         return weights, moments, velocities, step, records
 
-    @tf.function(jit_compile=True, reduce_retracing=True, autograph=False)
     def evaluate(weights, x, y):
-        """Accuracy and data loss of every member on (x, y), two [K] vectors, and which rows
-        each classifies right, [K, rows]."""
-        logits = forward(weights, x)
-        hits = correct(logits, y)
-        return (tf.reduce_mean(hits, axis=1), tf.reduce_mean(data_loss(logits, y), axis=1),
-                hits)
+        """`measure` of every member on (x, y)."""
+        return measure(task, weights, x, y)
 
-    return run_chunk, evaluate
+    # Small sets share one trace of any shape; a large one is traced for its own shape, which
+    # `measure` needs to loop over its chunks of rows.
+    small = tf.function(evaluate, jit_compile=True, reduce_retracing=True, autograph=False)
+    large = tf.function(evaluate, jit_compile=True, autograph=False)
+    return run_chunk, lambda weights, x, y: (
+        small if y.shape[-1] <= EVALUATION_ROWS else large)(weights, x, y)
 
 
 def _no_epochs(inputs: dict) -> dict:
@@ -307,8 +403,9 @@ _PROGRAMS: dict[tuple, tuple] = {}
 _BUILDING = threading.Lock()  # groups train in threads: one of them builds a shared program
 
 
-def _program(n_train: int, batch_size: int, shuffle: bool, own_rows: bool, curves: bool):
-    key = (n_train, batch_size, shuffle, own_rows, curves)
+def _program(task: Task, n_train: int, batch_size: int, shuffle: bool, own_rows: bool,
+             curves: bool):
+    key = (task, n_train, batch_size, shuffle, own_rows, curves)
     with _BUILDING:
         if key not in _PROGRAMS:
             run_chunk, evaluate = _build_program(*key)
@@ -344,17 +441,19 @@ def group_sizes(members: int, limit: int, split: int = 1) -> tuple[int, int]:
     return groups, -(-members // groups)
 
 
-def train(split: Split, members: list[Member], *, hidden_units: int, epochs: int,
-          batch_size: int, learning_rate: float, shuffle: bool = True,
-          initial: tuple[np.ndarray, ...] | None = None, label: str = "train",
-          progress: bool | None = None, members_per_call: int | None = None,
-          curves: bool = True) -> Result:
+def train(split: Split, members: list[Member], *, hidden_units: int | Sequence[int],
+          epochs: int, batch_size: int, learning_rate: float, task: Task = tasks.BINARY,
+          shuffle: bool = True, initial: tuple[np.ndarray, ...] | None = None,
+          label: str = "train", progress: bool | None = None,
+          members_per_call: int | None = None, curves: bool = True) -> Result:
     """Train every member for `epochs` epochs and return their histories and final weights.
 
+    The network: the split's inputs, Dense(width, relu) for each of `hidden_units` (one width
+    or a list), then the task's output layer.
     With `curves`, the history has the test rows' metrics for every epoch too; without, only
     the final ones are computed (the same numbers: both come from the final weights).
 
-    `initial` (stacked weights in GROUPS order) overrides the Keras initialization by seed.
+    `initial` (stacked weights in `groups` order) overrides the Keras initialization by seed.
     Members run in groups of at most `members_per_call` (default: CPU_GROUP on a CPU,
     GPU_GROUP on a GPU), split further on a CPU (`group_sizes`) so that groups train on several
     CPUs at once (`cluster.run`).
@@ -366,20 +465,21 @@ def train(split: Split, members: list[Member], *, hidden_units: int, epochs: int
     if not members:
         raise ValueError("train() needs at least one member")
     k = len(members)
-    per_member = _member_arrays(members, hidden_units, epochs, initial)
+    rows = _rows(split, members)
+    per_member = _member_arrays(members, hidden_units, epochs, initial,
+                                inputs=split.x_train.shape[-1], outputs=task.outputs)
     on_gpu = bool(tf.config.list_physical_devices("GPU"))
     if members_per_call is None:
         members_per_call = GPU_GROUP if on_gpu else CPU_GROUP
-    groups, size = group_sizes(k, members_per_call, 1 if on_gpu else SPLIT)
-    padded = np.resize(np.arange(k), groups * size)  # spare members repeat the first ones
+    n_groups, size = group_sizes(k, members_per_call, 1 if on_gpu else SPLIT)
+    padded = np.resize(np.arange(k), n_groups * size)  # spare members repeat the first ones
     if progress is None:
         progress = sys.stderr.isatty() and not os.environ.get("WEIGHTREG_QUIET")
-    progress_line = _Progress(label, k, groups, epochs, size) if progress else None
-    rows = _rows(split, members)
-    tasks = [({name: a if name in rows.shared else a[padded[g * size:(g + 1) * size]]
-               for name, a in rows.arrays.items()},
-              [a[padded[g * size:(g + 1) * size]] for a in per_member],
-              epochs, batch_size, shuffle, learning_rate, curves) for g in range(groups)]
+    progress_line = _Progress(label, k, n_groups, epochs, size) if progress else None
+    work = [({name: a if name in rows.shared else a[padded[g * size:(g + 1) * size]]
+                for name, a in rows.arrays.items()},
+               per_member.take(padded[g * size:(g + 1) * size]),
+               task, epochs, batch_size, shuffle, learning_rate, curves) for g in range(n_groups)]
 
     def members_of(g: int) -> str:
         mine = range(g * size, min((g + 1) * size, k))  # without the spare copies
@@ -387,28 +487,36 @@ def train(split: Split, members: list[Member], *, hidden_units: int, epochs: int
         return (f"{label}'s members {mine[0] + 1}-{mine[-1] + 1} of {k} (seeds "
                 f"{min(seeds)}-{max(seeds)})")
 
-    runs = cluster.run(_train_group, tasks, members_of,
+    runs = cluster.run(_train_group, work, members_of,
                        lambda g: progress_line and progress_line.for_group(g))
-    records = np.concatenate([run[0] for run in runs], axis=-1)[..., :k]  # [epochs, records, K]
-    final = np.concatenate([run[1] for run in runs], axis=-1)[:, :k]  # [4, K]
+
+    def joined(get, axis=0):  # the groups' arrays side by side, without the spare members
+        return np.take(np.concatenate([get(run) for run in runs], axis=axis), np.arange(k),
+                       axis=axis)
+
+    records = joined(lambda run: run.records, axis=-1)  # [epochs, records, K]
+    final = {name: joined(lambda run: run.final[name]) for name in runs[0].final}
     # The train records of an epoch come from the weights before its updates, so the final
     # losses catch a last update that went bad.
     finite = np.isfinite(records).all(axis=1)  # [epochs, K]
-    finite[-1] &= np.isfinite(final[[1, 3]]).all(axis=0)
+    finite[-1] &= np.isfinite(final["train_loss"]) & np.isfinite(final["test_loss"])
     history = {name: records[:, r, :] for r, name in enumerate(records_of(curves))}
-    n_train, n_test = rows.arrays["y_train"].shape[-1], rows.arrays["y_test"].shape[-1]
-    history["train_acc"] = _fraction(history["train_acc"], n_train)
+    # Scores from the targets: shared ([rows]) or the members' own ([K, rows]), either of which
+    # lines up with the members' axis of [epochs, K] records and [K] final values.
+    y_train, y_test = rows.arrays["y_train"], rows.arrays["y_test"]
+    history["train_score"] = task.scores(history["train_score"], y_train)
     if curves:
-        history["test_acc"] = _fraction(history["test_acc"], n_test)
+        history["test_score"] = task.scores(history["test_score"], y_test)
+    test_rows = joined(lambda run: run.test_rows)
     return Result(
         history=history,
-        final_train_acc=_fraction(final[0], n_train),
-        final_test_acc=_fraction(final[2], n_test),
-        final_train_loss=final[1],
-        final_test_loss=final[3],
-        final_test_correct=np.concatenate([run[2] for run in runs])[:k] > 0.5,
-        weights=tuple(np.concatenate([run[3 + g] for run in runs])[:k]
-                      for g in range(len(GROUPS))),
+        final_train_score=task.scores(final["train_score"], y_train),
+        final_test_score=task.scores(final["test_score"], y_test),
+        final_train_loss=final["train_loss"],
+        final_test_loss=final["test_loss"],
+        final_test_rows=test_rows > 0.5 if task.classifies else test_rows,
+        weights=tuple(joined(lambda run, g=g: run.weights[g])
+                      for g in range(len(per_member.initial))),
         diverged_at=np.where(finite.all(axis=0), -1, np.argmin(finite, axis=0)))
 
 
@@ -435,14 +543,33 @@ def _rows(split: Split, members: list[Member]) -> _Rows:
     return _Rows(arrays, frozenset())
 
 
-def _member_arrays(members: list[Member], hidden_units: int, epochs: int,
-                   initial: tuple[np.ndarray, ...] | None = None) -> tuple[np.ndarray, ...]:
-    """What sets the members apart, each array with the members on its first axis: lambda
-    multipliers [K, epochs], L1 and L2 coefficients and decay [K, groups], shuffle seeds, and
-    the initial weights (Keras' by seed unless `initial` gives them), in GROUPS order."""
+@dataclass(frozen=True)
+class MemberArrays:
+    """What sets the members apart, each array with the members on its first axis."""
+
+    scales: np.ndarray  # [K, epochs]: each member's multiplier of its strengths, epoch by epoch
+    l1: np.ndarray  # [K, groups]: L1 and L2 coefficients, as Keras' regularizers use them
+    l2: np.ndarray
+    decay: np.ndarray  # [K, groups]: decoupled weight decay
+    seeds: np.ndarray  # [K] uint32: the batch order's seeds
+    initial: tuple[np.ndarray, ...]  # initial weights, in `groups` order
+
+    def take(self, index: np.ndarray) -> MemberArrays:
+        """The arrays of the members at `index`, in that order."""
+        return MemberArrays(self.scales[index], self.l1[index], self.l2[index],
+                            self.decay[index], self.seeds[index],
+                            tuple(w[index] for w in self.initial))
+
+
+def _member_arrays(members: list[Member], hidden_units: int | Sequence[int], epochs: int,
+                   initial: tuple[np.ndarray, ...] | None = None, inputs: int = 2,
+                   outputs: int = 1) -> MemberArrays:
+    """What sets the members apart (`MemberArrays`): their lambda multipliers, coefficients,
+    seeds and initial weights (Keras' by seed unless `initial` gives them)."""
     k = len(members)
-    l1, l2, decay = coefficients(members)
-    scales = np.ones((k, epochs), np.float32)  # each member's multiplier of its strengths
+    hidden = widths(hidden_units)
+    l1, l2, decay = coefficients(members, len(hidden))
+    scales = np.ones((k, epochs), np.float32)
     for j, member in enumerate(members):
         if member.schedule is not None:
             if len(member.schedule) < epochs:
@@ -450,34 +577,27 @@ def _member_arrays(members: list[Member], hidden_units: int, epochs: int,
                                  f"training runs {epochs}")
             scales[j] = member.schedule[:epochs]
     if initial is None:
-        seeded = [initial_weights(m.seed, hidden_units) for m in members]
+        seeded = [initial_weights(m.seed, hidden, inputs, outputs) for m in members]
         initial = tuple(np.stack(ws) for ws in zip(*seeded))
     seeds = np.array([m.seed % 2**32 for m in members], np.uint32)
-    return (scales, l1, l2, decay, seeds, *initial)
+    return MemberArrays(scales, l1, l2, decay, seeds, initial)
 
 
-def _fraction(accuracy: np.ndarray, rows: int) -> np.ndarray:
-    """An accuracy as the exact fraction of rows (float64): the program's float32 mean of hits
-    is within round-off of it, and exact values compare and pair cleanly across stages."""
-    return np.rint(accuracy.astype(np.float64) * rows) / rows
-
-
-def _chunk_inputs(rows: dict[str, np.ndarray], arrays: tuple[np.ndarray, ...], chunk: int,
+def _chunk_inputs(rows: dict[str, np.ndarray], arrays: MemberArrays, chunk: int,
                   learning_rate: float) -> dict[str, object]:
     """A group's inputs to its first chunk of `chunk` epochs, named and ordered as the compiled
-    program's arguments (`arrays` as `_member_arrays` gives them)."""
+    program's arguments."""
     tf = backend.tensorflow()
 
-    scales, l1, l2, decay, seeds, *initial = arrays
-    weights = tuple(tf.constant(w, tf.float32) for w in initial)
+    weights = tuple(tf.constant(w, tf.float32) for w in arrays.initial)
     return dict(
         weights=weights, moments=tuple(tf.zeros_like(w) for w in weights),
         velocities=tuple(tf.zeros_like(w) for w in weights), step=tf.constant(0.0),
         first_epoch=tf.constant(0), n_epochs=tf.constant(chunk),
-        scales=tf.constant(_chunk_scales(scales, 0, chunk)),
+        scales=tf.constant(_chunk_scales(arrays.scales, 0, chunk)),
         **{name: tf.constant(values) for name, values in rows.items()},
-        seeds=tf.constant(seeds), l1=tf.constant(l1), l2=tf.constant(l2),
-        decay=tf.constant(decay), learning_rate=tf.constant(learning_rate, tf.float32))
+        seeds=tf.constant(arrays.seeds), l1=tf.constant(arrays.l1), l2=tf.constant(arrays.l2),
+        decay=tf.constant(arrays.decay), learning_rate=tf.constant(learning_rate, tf.float32))
 
 
 def _chunk_scales(scales: np.ndarray, first: int, chunk: int) -> np.ndarray:
@@ -489,12 +609,23 @@ def _chunk_scales(scales: np.ndarray, first: int, chunk: int) -> np.ndarray:
     return padded
 
 
-def _train_group(rows, arrays, epochs, batch_size, shuffle, learning_rate, curves, report):
-    """One compiled population: history [epochs, records, K], final train and test accuracy
-    and loss [4, K], final test rows classified right, weights."""
+@dataclass(frozen=True)
+class GroupRun:
+    """What one group's training gives back (from a thread or a Dask worker)."""
+
+    records: np.ndarray  # [epochs, records, K]
+    final: dict[str, np.ndarray]  # train_score, train_loss, test_score, test_loss: [K] each,
+    # the mean score contributions (see `Task.scores`) and data losses with the final weights
+    test_rows: np.ndarray  # [K, test rows]: each test row's score contribution
+    weights: tuple[np.ndarray, ...]  # final weights
+
+
+def _train_group(rows, arrays: MemberArrays, task, epochs, batch_size, shuffle, learning_rate,
+                 curves, report) -> GroupRun:
+    """One compiled population, trained chunk by chunk of epochs, then scored."""
     tf = backend.tensorflow()
 
-    run_chunk, evaluate = _program(rows["y_train"].shape[-1], batch_size, shuffle,
+    run_chunk, evaluate = _program(task, rows["y_train"].shape[-1], batch_size, shuffle,
                                    own_rows=rows["y_train"].ndim == 2, curves=curves)
     chunk = min(CHUNK_EPOCHS, epochs)
     inputs = _chunk_inputs(rows, arrays, chunk, learning_rate)
@@ -503,15 +634,17 @@ def _train_group(rows, arrays, epochs, batch_size, shuffle, learning_rate, curve
         n = min(chunk, epochs - first)
         weights, moments, velocities, step, records = run_chunk(**{
             **inputs, "first_epoch": tf.constant(first), "n_epochs": tf.constant(n),
-            "scales": tf.constant(_chunk_scales(arrays[0], first, chunk))})
+            "scales": tf.constant(_chunk_scales(arrays.scales, first, chunk))})
         inputs.update(weights=weights, moments=moments, velocities=velocities, step=step)
         pieces.append(records.numpy()[:n])
         if report:
             report(first + n)
-    train_acc, train_loss, _ = evaluate(weights, inputs["x_train"], inputs["y_train"])
-    test_acc, test_loss, test_correct = evaluate(weights, inputs["x_test"], inputs["y_test"])
-    final = np.stack([train_acc.numpy(), train_loss.numpy(), test_acc.numpy(), test_loss.numpy()])
-    return (np.concatenate(pieces), final, test_correct.numpy(), *(w.numpy() for w in weights))
+    train_score, train_loss, _ = evaluate(weights, inputs["x_train"], inputs["y_train"])
+    test_score, test_loss, test_rows = evaluate(weights, inputs["x_test"], inputs["y_test"])
+    final = {"train_score": train_score.numpy(), "train_loss": train_loss.numpy(),
+             "test_score": test_score.numpy(), "test_loss": test_loss.numpy()}
+    return GroupRun(np.concatenate(pieces), final, test_rows.numpy(),
+                    tuple(w.numpy() for w in weights))
 
 
 class _Progress:

@@ -19,21 +19,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out", help="the .keras file to write")
     parser.add_argument("--seed", type=int, default=0, help="the member's seed (default 0)")
     parser.add_argument("--params", default="params.yaml", help="the params file")
-    parser.add_argument("--data", default="data/moons.csv", help="the data stage's split")
+    parser.add_argument("--data", default="data/split.npz", help="the data stage's split")
     args = parser.parse_args(argv)
     try:
         p = params.load(args.params)
         configuration = study.hidden_kernel(study.describe(p.regularizer, p.lam), p.regularizer,
                                             p.lam)
-        (outcome,) = study.sweep(p, data.load(args.data), [configuration], "export",
-                                 seeds=[args.seed])
+        dataset = data.load(args.data)
+        (outcome,) = study.sweep(p, dataset, [configuration], "export", seeds=[args.seed])
     except io.BadInput as error:
         print(f"weightreg export: error: {error}", file=sys.stderr)
         return 2
     io.write({args.out: models.keras_bytes(tuple(w[0] for w in outcome.weights), p.regularizer,
-                                           {"hidden_kernel": p.lam}, p.train.learning_rate)})
+                                           {"hidden_kernel": p.lam}, p.train.learning_rate,
+                                           dataset.task)})
     print(f"{args.out}: {configuration.label} on the hidden kernel, seed {args.seed}, test "
-          f"accuracy {outcome.test_acc[0]:.3f}")
+          f"{dataset.task.score_name} {outcome.test_score[0]:.3f}")
     return 0
 
 

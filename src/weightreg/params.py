@@ -19,6 +19,9 @@ from weightreg.io import BadInput
 from weightreg.models import KINDS
 
 INTERPOLATIONS = ("step", "linear")
+# data.source: the tutorial's two moons, scikit-learn's bundled datasets (no download), a CSV.
+SOURCES = ("moons", "breast_cancer", "digits", "wine", "iris", "diabetes", "csv")
+TASKS = ("auto", "binary", "multiclass", "regression")
 
 
 class ParamsError(BadInput):
@@ -35,16 +38,37 @@ def rule(checker: str):
 
 
 @dataclass(frozen=True)
-class Data:
+class Moons:
+    """`make_moons(n_samples, noise)`; the first n_train rows train, the rest test."""
+
     n_samples: int = rule("count")
     noise: float = rule("nonnegative")
-    random_state: int = rule("integer")
     n_train: int = rule("count")
 
 
 @dataclass(frozen=True)
+class Data:
+    source: str = rule("source")
+    random_state: int = rule("integer")  # make_moons' seed, or the split's
+    moons: Moons
+    # Every source but moons (see `weightreg.data`):
+    test_fraction: float = rule("fraction")
+    n_train: int | None = rule("optional_count")  # the first n training rows; None: all
+    task: str = rule("task")
+    path: str = rule("text")  # source csv: the file, and its target column
+    target: str = rule("text")
+
+
+def moons(n_samples: int = 100, noise: float = 0.2, random_state: int = 1,
+          n_train: int = 30) -> Data:
+    """Data settings for a draw of two moons (the tutorial's by default)."""
+    return Data("moons", random_state, Moons(n_samples, noise, n_train), 0.3, None, "auto",
+                "data/example.csv", "target")
+
+
+@dataclass(frozen=True)
 class Model:
-    hidden_units: int = rule("count")
+    hidden_units: tuple[int, ...] | int = rule("widths")  # one hidden layer's width, or a list
 
 
 @dataclass(frozen=True)
@@ -207,6 +231,41 @@ def _positive(key: str, value: Any) -> float:
     return number
 
 
+def _widths(key: str, value: Any) -> int | tuple[int, ...]:
+    allowed = "a width >= 1, or a non-empty list of widths (one per hidden layer)"
+    if isinstance(value, list):
+        if not value:
+            raise _fail(key, value, allowed)
+        return tuple(_count(f"{key}[{i}]", item) for i, item in enumerate(value))
+    return _count(key, value)
+
+
+def _optional_count(key: str, value: Any) -> int | None:
+    return None if value is None else _count(key, value)
+
+
+def _fraction(key: str, value: Any) -> float:
+    number = _number(key, value)
+    if not 0 < number < 1:
+        raise _fail(key, value, "a number between 0 and 1")
+    return number
+
+
+def _one_of(choices: tuple[str, ...]):
+    def check(key: str, value: Any) -> str:
+        if value not in choices:
+            raise _fail(key, value, "one of " + ", ".join(choices))
+        return value
+
+    return check
+
+
+def _text(key: str, value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)) or str(value) == "":
+        raise _fail(key, value, "a non-empty text")
+    return str(value)
+
+
 def _strengths(key: str, value: Any) -> tuple[float, ...]:
     allowed = "a non-empty list of distinct numbers >= 0"
     if not isinstance(value, list) or not value:
@@ -256,7 +315,9 @@ CHECKERS = {
     "strength": _nonnegative, "strengths": _strengths, "regularizer": _regularizer,
     "regularizers": _regularizers,
     "count": _count, "integer": _integer, "nonnegative": _nonnegative, "positive": _positive,
-    "points": _points, "interpolation": _interpolation,
+    "points": _points, "interpolation": _interpolation, "widths": _widths,
+    "optional_count": _optional_count, "fraction": _fraction, "source": _one_of(SOURCES),
+    "task": _one_of(TASKS), "text": _text,
 }
 
 
@@ -298,12 +359,16 @@ def parse(raw: Any) -> Params:
         raise _fail("sequence.length", p.sequence.length, "at least 5")
     if p.boundaries.resolution < 2:
         raise _fail("boundaries.resolution", p.boundaries.resolution, "at least 2")
-    if p.data.n_train >= p.data.n_samples:
-        raise _fail("data.n_train", p.data.n_train,
-                    f"a count below data.n_samples ({p.data.n_samples})")
-    if not 2 <= p.selection.folds <= p.data.n_train:
+    moons = p.data.moons
+    if moons.n_train >= moons.n_samples:
+        raise _fail("data.moons.n_train", moons.n_train,
+                    f"a count below data.moons.n_samples ({moons.n_samples})")
+    # Other sources' rows are counted when they are read (`weightreg.data`).
+    rows = moons.n_train if p.data.source == "moons" else p.data.n_train
+    if p.selection.folds < 2 or (rows is not None and p.selection.folds > rows):
+        where = "data.moons.n_train" if p.data.source == "moons" else "data.n_train"
         raise _fail("selection.folds", p.selection.folds,
-                    f"a count from 2 to data.n_train ({p.data.n_train})")
+                    f"a count from 2 to {where} ({rows})" if rows else "a count >= 2")
     if p.selection.draws > p.replication.draws:
         raise _fail("selection.draws", p.selection.draws,
                     f"at most replication.draws ({p.replication.draws}), whose members it reuses")

@@ -20,6 +20,22 @@ def _figure(ncols: int = 1, width: float = 6.0):
     return fig, list(axes[0])
 
 
+def _score(table: Mapping[str, np.ndarray]) -> tuple[str, str]:
+    """A table's score: its column suffix and its name (accuracy, or R² for regression)."""
+    return ("r2", "R²") if "test_r2" in table else ("acc", "accuracy")
+
+
+def note(title: str, text: str):
+    """A figure that says why a stage's picture does not apply to this data."""
+    import textwrap
+
+    fig, (ax,) = _figure()
+    ax.axis("off")
+    ax.text(0.5, 0.5, textwrap.fill(text, 60), ha="center", va="center", fontsize=10)
+    ax.set(title=title)
+    return fig
+
+
 def png(fig) -> bytes:
     """The figure as PNG bytes, without a timestamp, so equal data give equal files."""
     import matplotlib.pyplot as plt
@@ -31,28 +47,45 @@ def png(fig) -> bytes:
     return buffer.getvalue()
 
 
-def data_scatter(data: Mapping[str, np.ndarray]):
-    """The two moons: colour is the class, filled points train, hollow points test."""
+def data_scatter(data: Mapping[str, np.ndarray], dataset):
+    """The data's first two features: colour is the class (the target's quartile for
+    regression), filled points train, hollow points test."""
+    import matplotlib
+
     fig, (ax,) = _figure()
-    for label, color in ((0, "#1f77b4"), (1, "#ff7f0e")):
+    labels = sorted(set(data["y"].astype(int)))
+    colors = (["#1f77b4", "#ff7f0e"] if len(labels) <= 2
+              else [matplotlib.colormaps["tab10"](i % 10) for i in range(len(labels))])
+    for label, color in zip(labels, colors):
+        name = (dataset.classes[label] if dataset.task.classifies
+                else f"target quartile {label}")
+        if dataset.source == "two moons":
+            name = f"class {label}"
         for split, fill in (("train", color), ("test", "none")):
             rows = (data["y"] == label) & (data["split"] == split)
-            ax.scatter(data["x1"][rows], data["x2"][rows], s=36, facecolors=fill,
-                       edgecolors=color, label=f"class {label}, {split}")
-    rows = {split: int(np.sum(data["split"] == split)) for split in ("train", "test")}
-    ax.set(xlabel="x1", ylabel="x2",
-           title=f"Two moons: {rows['train']} training rows, {rows['test']} test rows")
+            ax.scatter(data["x1"][rows], data["x2"][rows], s=36 if len(data["y"]) <= 500 else 8,
+                       facecolors=fill, edgecolors=color, label=f"{name}, {split}")
+    rows = {split: len(getattr(dataset.split, f"y_{split}")) for split in ("train", "test")}
+    features = (list(dataset.features) + ["(none)"])[:2]
+    if dataset.source == "two moons":
+        title = f"Two moons: {rows['train']} training rows, {rows['test']} test rows"
+    else:
+        features = [f"{name} (standardized)" for name in features]
+        title = f"{dataset.source}: {rows['train']} training rows, {rows['test']} test rows"
+    ax.set(xlabel=features[0], ylabel=features[1], title=title)
     ax.legend(fontsize=8)
     return fig
 
 
 def learning_curves(runs: Mapping[str, Mapping[str, np.ndarray]]):
-    """Train and test accuracy per epoch (means over seeds), one panel per run."""
+    """Train and test score per epoch (means over seeds), one panel per run."""
     fig, axes = _figure(len(runs))
     for ax, (name, curves) in zip(axes, runs.items()):
-        ax.plot(curves["epoch"], curves["train_acc"], color=COLORS["train"], label="train")
-        ax.plot(curves["epoch"], curves["test_acc"], color=COLORS["test"], label="test")
-        ax.set(xlabel="epoch", ylabel="accuracy (mean over seeds)", title=name, ylim=(0.6, 1.01))
+        score, label = _score(curves)
+        ax.plot(curves["epoch"], curves[f"train_{score}"], color=COLORS["train"], label="train")
+        ax.plot(curves["epoch"], curves[f"test_{score}"], color=COLORS["test"], label="test")
+        ax.set(xlabel="epoch", ylabel=f"{label} (mean over seeds)", title=name,
+               ylim=(0.6, 1.01) if score == "acc" else None)
         ax.grid(alpha=0.3)
         ax.legend(loc="lower right")
     return fig
@@ -71,23 +104,25 @@ KIND_COLORS = {"l1": "#2ca02c", "l2": "#d62728", "l1_l2": "#9467bd",
 
 def lambda_curve(grid: Mapping[str, np.ndarray], refined: Mapping[str, np.ndarray] | None = None,
                  title: str = "Grid search over lambda", xlabel: str = "lambda (hidden kernel)"):
-    """Test accuracy against lambda on a log axis, one curve per kind, with a band of one
-    standard deviation over seeds; train accuracy dashed; a finer second pass in black."""
+    """The test score against lambda on a log axis, one curve per kind, with a band of one
+    standard deviation over seeds; the train score dashed; a finer second pass in black."""
     fig, (ax,) = _figure(width=7.0)
+    score, label = _score(grid)
     if refined is not None:
         order = np.argsort(refined["lambda"])
-        ax.errorbar(refined["lambda"][order], refined["test_acc"][order],
-                    yerr=refined["test_acc_std"][order], fmt="k.-", capsize=2, linewidth=0.8,
-                    label=f"{refined['kind'][0]}: finer grid (± 1 std)", zorder=3)
+        ax.errorbar(refined["lambda"][order], refined[f"test_{score}"][order],
+                    yerr=refined[f"test_{score}_std"][order], fmt="k.-", capsize=2,
+                    linewidth=0.8, label=f"{refined['kind'][0]}: finer grid (± 1 std)", zorder=3)
     for kind, rows in _by_kind(grid):
-        lam, test, std = (grid[key][rows] for key in ("lambda", "test_acc", "test_acc_std"))
+        lam, test, std = (grid[key][rows] for key in ("lambda", f"test_{score}",
+                                                      f"test_{score}_std"))
         color = KIND_COLORS.get(kind)
         ax.fill_between(lam, test - std, test + std, color=color, alpha=0.15)
         ax.plot(lam, test, "o-", color=color, label=f"{kind}: test (± 1 std)")
-        ax.plot(lam, grid["train_acc"][rows], "--", color=color, alpha=0.6,
+        ax.plot(lam, grid[f"train_{score}"][rows], "--", color=color, alpha=0.6,
                 label=f"{kind}: train")
     ax.set_xscale("log")
-    ax.set(xlabel=xlabel, ylabel="accuracy (mean over seeds)", title=title)
+    ax.set(xlabel=xlabel, ylabel=f"{label} (mean over seeds)", title=title)
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8, ncol=2)
     return fig
@@ -96,12 +131,11 @@ def lambda_curve(grid: Mapping[str, np.ndarray], refined: Mapping[str, np.ndarra
 def weight_norms(grid: Mapping[str, np.ndarray]):
     """The norm of each weight group against lambda, one panel per kind: the penalty on the
     hidden kernel shrinks it, and the output layer grows to compensate."""
-    from weightreg.models import GROUPS
-
     kinds = list(_by_kind(grid))
+    groups = [name[:-5] for name in grid if name.endswith("_norm")]
     fig, axes = _figure(len(kinds), width=4.6)
     for ax, (kind, rows) in zip(axes, kinds):
-        for group in GROUPS:
+        for group in groups:
             ax.plot(grid["lambda"][rows], grid[f"{group}_norm"][rows], "o-",
                     label=group.replace("_", " "))
         ax.set(xscale="log", yscale="log", xlabel=f"lambda ({kind} on the hidden kernel)",
@@ -112,27 +146,31 @@ def weight_norms(grid: Mapping[str, np.ndarray]):
 
 
 def placement(table: Mapping[str, np.ndarray]):
-    """Test accuracy by where the penalty goes, with 95% intervals over seeds."""
+    """The test score by where the penalty goes, with 95% intervals over seeds."""
     fig, (ax,) = _figure(width=7.0)
+    score, label = _score(table)
     names = list(table["placement"])
-    test = table["test_acc"]
-    errors = [test - table["test_acc_lo"], table["test_acc_hi"] - test]
+    test = table[f"test_{score}"]
+    errors = [test - table[f"test_{score}_lo"], table[f"test_{score}_hi"] - test]
     ax.bar(range(len(names)), test, yerr=errors, capsize=4, color=COLORS["test"], alpha=0.75)
     # Every row is paired with the same baseline, so test - diff is the baseline's accuracy.
     baseline = float(test[0] - table["diff_vs_baseline"][0])
     ax.axhline(baseline, color=COLORS["lambda"], linestyle="--", label="no penalty")
     ax.set_xticks(range(len(names)), [name.replace("+", "\n+ ") for name in names])
-    ax.set(ylabel="test accuracy (mean, 95% CI)", title="Where to regularize",
-           ylim=(min(baseline, test.min()) - 0.05, 1.0))
+    ax.set(ylabel=f"test {label} (mean, 95% CI)", title="Where to regularize",
+           ylim=(min(baseline, (test - errors[0]).min() if score != "acc" else test.min())
+                 - 0.05, 1.0))
     ax.legend()
     return fig
 
 
 def layerwise(table: Mapping[str, np.ndarray]):
-    """Test accuracy for every pair of strengths on the hidden and the output kernel."""
+    """The test score for every pair of strengths on the hidden and the output kernel."""
+    score, label = _score(table)
     hidden, output = (sorted(set(table[key])) for key in ("hidden_lambda", "output_lambda"))
     accuracy = np.full((len(output), len(hidden)), np.nan)
-    for h, o, test in zip(table["hidden_lambda"], table["output_lambda"], table["test_acc"]):
+    for h, o, test in zip(table["hidden_lambda"], table["output_lambda"],
+                          table[f"test_{score}"]):
         accuracy[output.index(o), hidden.index(h)] = test
     fig, (ax,) = _figure(width=6.5)
     image = ax.imshow(accuracy, origin="lower", cmap="viridis")
@@ -142,7 +180,7 @@ def layerwise(table: Mapping[str, np.ndarray]):
     ax.set_xticks(range(len(hidden)), [f"{value:g}" for value in hidden])
     ax.set_yticks(range(len(output)), [f"{value:g}" for value in output])
     ax.set(xlabel="lambda on the hidden kernel", ylabel="lambda on the output kernel",
-           title="Test accuracy (mean over seeds) by layer-wise strength")
+           title=f"Test {label} (mean over seeds) by layer-wise strength")
     fig.colorbar(image, ax=ax)
     return fig
 
@@ -181,30 +219,33 @@ def boundaries(table: Mapping[str, np.ndarray], data: Mapping[str, np.ndarray]):
 
 
 def progressive(curves: Mapping[str, np.ndarray], levels: Mapping[str, np.ndarray]):
-    """Left: accuracy under the Neural Smithing schedule, with lambda(t) on a second axis.
-    Right: test accuracy after each level of repeated regularization."""
+    """Left: the score under the Neural Smithing schedule, with lambda(t) on a second axis.
+    Right: the test score after each level of repeated regularization."""
     fig, (left, right) = _figure(2)
-    left.plot(curves["epoch"], curves["train_acc"], color=COLORS["train"], label="train")
-    left.plot(curves["epoch"], curves["test_acc"], color=COLORS["test"], label="test")
-    left.set(xlabel="epoch", ylabel="accuracy (mean over seeds)", ylim=(0.6, 1.01),
-             title="Neural Smithing schedule")
+    score, label = _score(curves)
+    left.plot(curves["epoch"], curves[f"train_{score}"], color=COLORS["train"], label="train")
+    left.plot(curves["epoch"], curves[f"test_{score}"], color=COLORS["test"], label="test")
+    left.set(xlabel="epoch", ylabel=f"{label} (mean over seeds)",
+             ylim=(0.6, 1.01) if score == "acc" else None, title="Neural Smithing schedule")
     left.legend(loc="lower left")
     twin = left.twinx()
     twin.plot(curves["epoch"], curves["lambda"], color=COLORS["lambda"], linestyle="--")
     twin.set_yscale("symlog", linthresh=1e-6)
     twin.set_ylabel("lambda (dashed)")
     labels = [f"{value:g}" for value in levels["lambda"]]
-    right.errorbar(range(len(labels)), levels["test_acc"], yerr=levels["test_acc_std"],
+    right.errorbar(range(len(labels)), levels[f"test_{score}"],
+                   yerr=levels[f"test_{score}_std"],
                    fmt="o-", color=COLORS["test"], capsize=3)
     right.set_xticks(range(len(labels)), labels)
     right.set(xlabel="lambda of the level (0: the trained baseline)",
-              ylabel="test accuracy (mean ± std)", title="Repeated regularization")
+              ylabel=f"test {label} (mean ± std)", title="Repeated regularization")
     right.grid(alpha=0.3)
     return fig
 
 
-def replication(names: list[str], accuracy: np.ndarray, best: np.ndarray):
-    """Left: each setting's test accuracy minus the first's (no penalty), draw by draw: one
+def replication(names: list[str], accuracy: np.ndarray, best: np.ndarray,
+                score_name: str = "accuracy"):
+    """Left: each setting's test score minus the first's (no penalty), draw by draw: one
     point per draw, a box over draws. Right: how often each setting is the best of a draw."""
     fig, (left, right) = _figure(2)
     differences = [row - accuracy[0] for row in accuracy[1:]]
@@ -215,7 +256,7 @@ def replication(names: list[str], accuracy: np.ndarray, best: np.ndarray):
         left.scatter(position + jitter, difference, s=8, alpha=0.4, color=COLORS["test"])
     left.axhline(0, color=COLORS["lambda"], linestyle="--", linewidth=1)
     left.set_xticks(positions, names[1:], rotation=30)
-    left.set(ylabel=f"test accuracy minus {names[0]}", xlabel="setting",
+    left.set(ylabel=f"test {score_name} minus {names[0]}", xlabel="setting",
              title=f"Gain over {names[0]} on {accuracy.shape[1]} draws of the data")
     right.bar(range(len(names)), np.bincount(best, minlength=len(names)), color=COLORS["test"],
               alpha=0.75)

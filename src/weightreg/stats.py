@@ -105,3 +105,15 @@ def consensus(correct_by_seed) -> np.ndarray:
     configuration gets right, whatever its seed, for the McNemar test."""
     correct = np.asarray(correct_by_seed, dtype=bool)
     return correct.mean(axis=0) > 0.5
+
+
+def wilcoxon_p(treated_errors, control_errors) -> float:
+    """Wilcoxon's signed-rank test over test rows (`scipy.stats.wilcoxon`): two-sided p-value
+    that two regressors, judged on the same rows, have equal squared errors. Rows where both
+    err equally carry no evidence and are dropped (`zero_method="wilcox"`); with none left, 1."""
+    from scipy.stats import wilcoxon
+
+    difference = np.asarray(treated_errors, np.float64) - np.asarray(control_errors, np.float64)
+    if not np.any(difference != 0):
+        return 1.0
+    return float(wilcoxon(difference, zero_method="wilcox").pvalue)

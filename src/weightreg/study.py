@@ -12,7 +12,7 @@ that later stages read back (`Members`), and summarizes them over seeds for peop
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 
 from weightreg import engine, io, stats
-from weightreg.data import Split
-from weightreg.models import GROUPS
+from weightreg.data import Dataset, Split
 from weightreg.params import Params
+from weightreg.tasks import Task
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,8 @@ class Configuration:
 
 
 def hidden_kernel(label: str, kind: str, strength: float, **fields: Any) -> Configuration:
-    """The tutorial's placement: a `kind` penalty on the hidden layer's kernel only."""
+    """The tutorial's placement: a `kind` penalty on the hidden layers' kernels only (every
+    hidden layer's, as `kernel_regularizer=` on each hidden Dense puts it)."""
     return Configuration(label, {"kind": kind, "lambda": strength, **fields}, kind,
                          {"hidden_kernel": strength})
 
@@ -62,19 +63,34 @@ class Outcome:
     """What the members of one configuration reached: per-seed arrays in `seeds` order."""
 
     configuration: Configuration
+    task: Task
     seeds: np.ndarray
-    train_acc: np.ndarray  # with the final weights, as the tutorial's model.evaluate gives it
-    test_acc: np.ndarray
-    train_loss: np.ndarray  # the data loss (binary cross-entropy), without the penalty
+    train_score: np.ndarray  # accuracy or R², with the final weights, as model.evaluate gives it
+    test_score: np.ndarray
+    train_loss: np.ndarray  # the data loss (the task's), without the penalty
     test_loss: np.ndarray
     norms: dict[str, np.ndarray]  # the L2 norm of each weight group
-    test_correct: np.ndarray  # [seeds, test rows]: which test rows each member classifies right
+    # [seeds, test rows]: which test rows each member classifies right, or their squared errors
+    test_rows: np.ndarray
     history: dict[str, np.ndarray]  # per epoch: [epochs, seeds]
-    weights: tuple[np.ndarray, ...]  # final weights [seeds, ...], in GROUPS order
+    weights: tuple[np.ndarray, ...]  # final weights [seeds, ...], in `models.groups` order
+
+    def measure(self, name: str) -> np.ndarray:
+        """A per-member column by its table name: `test_acc` (or `test_r2`), `test_loss`,
+        `hidden_kernel_norm`, ..."""
+        if name.endswith("_norm"):
+            return self.norms[name[:-5]]
+        split, _, what = name.partition("_")
+        return getattr(self, f"{split}_{'score' if what == self.task.score else what}")
 
 
-def sweep(params: Params, split: Split, configurations: Sequence[Configuration], stage: str,
-          seeds: Sequence[int] | None = None, epochs: int | None = None,
+def score(task: Task, split: str = "test") -> str:
+    """The column of a task's score: test_acc for classification, test_r2 for regression."""
+    return f"{split}_{task.score}"
+
+
+def sweep(params: Params, dataset: Dataset, configurations: Sequence[Configuration],
+          stage: str, seeds: Sequence[int] | None = None, epochs: int | None = None,
           curves: bool = False) -> list[Outcome]:
     """Train every configuration once per seed (default: seeds 0 .. train.seeds-1) in one
     engine call, with the model and training settings of params.yaml. The test metrics of
@@ -86,8 +102,8 @@ def sweep(params: Params, split: Split, configurations: Sequence[Configuration],
     """
     seeds = np.arange(params.train.seeds) if seeds is None else np.asarray(seeds)
     members = [c.member(int(seed)) for c in configurations for seed in seeds]
-    result = engine.train(split, members, hidden_units=params.model.hidden_units,
-                          epochs=epochs or params.train.epochs,
+    result = engine.train(dataset.split, members, hidden_units=params.model.hidden_units,
+                          task=dataset.task, epochs=epochs or params.train.epochs,
                           batch_size=params.train.batch_size,
                           learning_rate=params.train.learning_rate, label=stage,
                           curves=curves)
@@ -105,26 +121,36 @@ def sweep(params: Params, split: Split, configurations: Sequence[Configuration],
     for i, configuration in enumerate(configurations):
         mine = slice(i * len(seeds), (i + 1) * len(seeds))
         outcomes.append(Outcome(
-            configuration, seeds, result.final_train_acc[mine], result.final_test_acc[mine],
-            result.final_train_loss[mine], result.final_test_loss[mine],
+            configuration, dataset.task, seeds, result.final_train_score[mine],
+            result.final_test_score[mine], result.final_train_loss[mine],
+            result.final_test_loss[mine],
             {group: values[mine] for group, values in norms.items()},
-            result.final_test_correct[mine],
+            result.final_test_rows[mine],
             {name: values[:, mine] for name, values in result.history.items()},
             tuple(w[mine] for w in result.weights)))
     return outcomes
 
 
-MEASURES = ("train_acc", "test_acc", "train_loss", "test_loss",
-            *(f"{group}_norm" for group in GROUPS))
+def measures(outcome: Outcome) -> tuple[str, ...]:
+    """The per-member columns of a full table: the task's scores, the losses, weight norms."""
+    return (score(outcome.task, "train"), score(outcome.task), "train_loss", "test_loss",
+            *(f"{group}_norm" for group in outcome.norms))
+
+
+def scores(outcome: Outcome) -> tuple[str, ...]:
+    """The per-member columns of a lean table: the task's scores."""
+    return score(outcome.task, "train"), score(outcome.task)
 
 
 def members_table(outcomes: Sequence[Outcome], test_rows: bool = False,
-                  measures: Sequence[str] = MEASURES) -> str:
+                  measures: Callable[[Outcome], Sequence[str]] = measures) -> str:
     """One row per member, exact values: configuration, its fields, seed, the `measures`
-    (accuracies, losses, weight norms) and, with `test_rows`, which test rows it classifies
-    right (`+`) or wrong (`-`), in the data's order, for the McNemar tests of later stages.
+    (scores, losses, weight norms) and, with `test_rows`, which test rows it classifies right
+    (`+`) or wrong (`-`), in the data's order, for the McNemar tests of later stages (for
+    regression: each test row's squared error, for a paired test on them).
     Later stages read it back with `Members`; `dvc plots` puts it on the review page, so large
-    populations keep fewer measures."""
+    populations keep fewer measures (`scores`)."""
+    measures = measures(outcomes[0])
     names = list(outcomes[0].configuration.fields)
     columns: dict[str, list] = {"configuration": [], **{name: [] for name in names}, "seed": [],
                                 **{measure: [] for measure in measures}}
@@ -141,24 +167,32 @@ def members_table(outcomes: Sequence[Outcome], test_rows: bool = False,
                 columns[name].append(configuration.fields[name])
             columns["seed"].append(int(seed))
             for measure in measures:
-                values = (outcome.norms[measure[:-5]] if measure.endswith("_norm")
-                          else getattr(outcome, measure))
-                columns[measure].append(values[k])
+                columns[measure].append(outcome.measure(measure)[k])
             if test_rows:
-                columns["test_rows"].append(rows_text(outcome.test_correct[k]))
+                columns["test_rows"].append(rows_text(outcome.test_rows[k]))
     return io.to_csv(columns, exact=True)
 
 
-def rows_text(correct: np.ndarray) -> str:
-    return "".join("+" if hit else "-" for hit in correct)
+def rows_text(rows: np.ndarray) -> str:
+    """A member's test rows in one cell: `+` right, `-` wrong; squared errors, space apart."""
+    if rows.dtype == bool:
+        return "".join("+" if hit else "-" for hit in rows)
+    return " ".join(repr(float(value)) for value in rows)
+
+
+SCORES = ("acc", "r2")  # the score columns a table may have: test_acc or test_r2
 
 
 class Members:
-    """A per-member table written by another stage, read back with its exact values."""
+    """A per-member table written by another stage, read back with its exact values. `score`
+    is the task's score it holds (acc or r2); `needs` names further columns ("test" for the
+    test score)."""
 
-    def __init__(self, path: str | Path, stage: str, needs: Sequence[str] = ("test_acc",)):
+    def __init__(self, path: str | Path, stage: str, needs: Sequence[str] = ("test",)):
         self.path, self.stage = path, stage
         self.columns = io.read_csv(path)
+        self.score = next((s for s in SCORES if f"test_{s}" in self.columns), "acc")
+        needs = [f"test_{self.score}" if name == "test" else name for name in needs]
         missing = [name for name in ("configuration", "seed", *needs) if name not in self.columns]
         if missing or self.columns["seed"].dtype.kind != "f":
             raise io.BadInput(f"{path}: not the per-member table this stage reads (columns "
@@ -176,18 +210,22 @@ class Members:
         """A field of one configuration (the same in all its rows)."""
         return self.columns[name][self.rows(label)[0]]
 
-    def by_seed(self, label: str, measure: str = "test_acc") -> dict[int, float]:
+    def by_seed(self, label: str, measure: str | None = None) -> dict[int, float]:
+        """One configuration's values of `measure` (default: the test score), by seed."""
+        measure = measure or f"test_{self.score}"
         rows = self.rows(label)
         return dict(zip(self.columns["seed"][rows].astype(int).tolist(),
                         self.columns[measure][rows].tolist()))
 
     def test_rows(self, label: str, seeds: Sequence[int]) -> np.ndarray:
         """Which test rows the members of one configuration, with these seeds, classify right:
-        [seeds, rows] booleans."""
+        [seeds, rows] booleans; for regression, their squared errors."""
         text = self.paired(label, seeds, "test_rows")
+        if self.score != "acc":
+            return np.array([[float(value) for value in row.split()] for row in text])
         return np.array([[mark == "+" for mark in row] for row in text])
 
-    def paired(self, label: str, seeds: Sequence[int], measure: str = "test_acc") -> np.ndarray:
+    def paired(self, label: str, seeds: Sequence[int], measure: str | None = None) -> np.ndarray:
         """One configuration's values for these seeds, in this order: the control of a paired
         comparison. A seed it lacks means the table is from other params."""
         values = self.by_seed(label, measure)
@@ -203,7 +241,7 @@ BASELINE = "no penalty"  # the baseline stage's one configuration
 
 def baseline(path: str | Path) -> Members:
     """The baseline stage's members, to pair other configurations with seed by seed."""
-    table = Members(path, "baseline", needs=("test_acc", "test_rows"))
+    table = Members(path, "baseline", needs=("test", "test_rows"))
     if table.labels != [BASELINE]:
         raise io.BadInput(f"{path}: expected the baseline's members; rerun the baseline stage "
                           "(`dvc repro baseline`)")
@@ -211,22 +249,36 @@ def baseline(path: str | Path) -> Members:
 
 
 
+def rows_p(task: Task) -> str:
+    """The name of the row-level test's p-value: McNemar's for classification, Wilcoxon's
+    signed-rank test on the test rows' squared errors for regression."""
+    return "mcnemar_p" if task.classifies else "wilcoxon_p"
+
+
 def summary(outcome: Outcome, control: np.ndarray | None = None,
             control_rows: np.ndarray | None = None) -> dict[str, float]:
-    """An outcome over seeds: mean accuracies, the test accuracy's standard deviation and 95%
-    interval, mean weight norms and, against the control's per-seed test accuracies, the
+    """An outcome over seeds: mean scores (accuracy or R²), the test score's standard deviation
+    and 95% interval, mean weight norms and, against the control's per-seed test scores, the
     paired difference with its interval and p-value (seed noise). With the control's test rows
-    ([seeds, rows]), the exact McNemar test of the two consensus classifiers (test-set noise)."""
-    test = stats.describe(outcome.test_acc)
-    result = {"train_acc": float(np.mean(outcome.train_acc)), "test_acc": test["mean"],
-              "test_acc_std": test["std"], "test_acc_lo": test["lo"], "test_acc_hi": test["hi"]}
+    ([seeds, rows]), a row-level test (test-set noise): the exact McNemar test of the two
+    consensus classifiers, or for regression Wilcoxon's signed-rank test on the rows' squared
+    errors (each a mean over seeds)."""
+    s = outcome.task.score
+    test = stats.describe(outcome.test_score)
+    result = {f"train_{s}": float(np.mean(outcome.train_score)), f"test_{s}": test["mean"],
+              f"test_{s}_std": test["std"], f"test_{s}_lo": test["lo"],
+              f"test_{s}_hi": test["hi"]}
     if control is not None:
-        comparison = stats.paired(outcome.test_acc, control)
+        comparison = stats.paired(outcome.test_score, control)
         result.update(diff_vs_baseline=comparison["diff"], diff_lo=comparison["lo"],
                       diff_hi=comparison["hi"], p_value=comparison["p_value"])
     if control_rows is not None:
-        result["mcnemar_p"] = stats.mcnemar_p(stats.consensus(outcome.test_correct),
-                                              stats.consensus(control_rows))
+        if outcome.task.classifies:
+            result["mcnemar_p"] = stats.mcnemar_p(stats.consensus(outcome.test_rows),
+                                                  stats.consensus(control_rows))
+        else:
+            result["wilcoxon_p"] = stats.wilcoxon_p(outcome.test_rows.mean(axis=0),
+                                                    control_rows.mean(axis=0))
     result.update({f"{group}_norm": float(np.mean(values))
                    for group, values in outcome.norms.items()})
     return result
@@ -252,39 +304,43 @@ def summary_table(outcomes: Sequence[Outcome], summaries: Sequence[Mapping[str, 
 
 def best_label(table: Members, labels: Sequence[str] | None = None) -> str:
     """The configuration of a per-member table (or among `labels`) with the highest mean test
-    accuracy (ties: the larger lambda), as `best` picks it from summaries."""
+    score (ties: the larger lambda), as `best` picks it from summaries."""
     labels = list(labels or table.labels)
-    means = [{"test_acc": float(np.mean(list(table.by_seed(label).values())))}
-             for label in labels]
-    return labels[best(means, [float(table.field(label, "lambda")) for label in labels])]
+    key = f"test_{table.score}"
+    means = [{key: float(np.mean(list(table.by_seed(label).values())))} for label in labels]
+    return labels[best(means, [float(table.field(label, "lambda")) for label in labels], key)]
 
 
-def best(summaries: Sequence[Mapping[str, float]], strength: Sequence[float]) -> int:
-    """The configuration with the highest mean test accuracy; ties go to the stronger penalty
-    (the simpler model). Means are compared to 12 digits, so that the same rows right, split
-    differently over seeds, count as a tie rather than being decided by round-off."""
+def best(summaries: Sequence[Mapping[str, float]], strength: Sequence[float],
+         key: str = "test_acc") -> int:
+    """The configuration with the highest mean test score (`key`); ties go to the stronger
+    penalty (the simpler model). Means are compared to 12 digits, so that the same rows right,
+    split differently over seeds, count as a tie rather than being decided by round-off."""
     return max(range(len(summaries)),
-               key=lambda i: (round(summaries[i]["test_acc"], 12), strength[i]))
+               key=lambda i: (round(summaries[i][key], 12), strength[i]))
 
 
 CURVE_EVERY = 20  # learning curves keep every 20th epoch and the last: plenty for a chart
 
 
 def curves(outcome: Outcome) -> dict[str, np.ndarray]:
-    """Per-epoch means over seeds, with the accuracies' 95% intervals: learning curves as
+    """Per-epoch means over seeds, with the scores' 95% intervals: learning curves as
     plot-data columns, every CURVE_EVERY-th epoch and the last."""
-    epochs = len(outcome.history["test_acc"])
+    epochs = len(outcome.history["test_score"])
     keep = np.unique(np.r_[np.arange(CURVE_EVERY - 1, epochs, CURVE_EVERY), epochs - 1])
     columns = {"epoch": keep + 1}
-    for name in ("train_acc", "test_acc", "train_loss", "test_loss"):
-        values = outcome.history[name][keep].astype(np.float64)
-        columns[name] = values.mean(axis=1)
-        if name.endswith("_acc"):
-            columns[f"{name}_lo"], columns[f"{name}_hi"] = stats.t_intervals(values)
+    for record in ("score", "loss"):
+        for split in ("train", "test"):
+            values = outcome.history[f"{split}_{record}"][keep].astype(np.float64)
+            name = score(outcome.task, split) if record == "score" else f"{split}_loss"
+            columns[name] = values.mean(axis=1)
+            if record == "score":
+                columns[f"{name}_lo"], columns[f"{name}_hi"] = stats.t_intervals(values)
     return columns
 
 
 def headline(outcome: Outcome, result: Mapping[str, float], epochs: int) -> str:
-    """`N seeds x E epochs: test 0.943 +- 0.000` for a stage's result line."""
-    return (f"{len(outcome.seeds)} seeds x {epochs} epochs: test {result['test_acc']:.3f} "
-            f"+- {result['test_acc_std']:.3f}")
+    """`N seeds x E epochs: test accuracy 0.943 +- 0.000` for a stage's result line."""
+    key = score(outcome.task)
+    return (f"{len(outcome.seeds)} seeds x {epochs} epochs: test {outcome.task.score_name} "
+            f"{result[key]:.3f} +- {result[key + '_std']:.3f}")

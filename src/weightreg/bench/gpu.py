@@ -44,7 +44,7 @@ N_EPOCHS = "n_epochs"
 
 
 def export(folder: Path) -> None:
-    from weightreg import backend, data, engine
+    from weightreg import backend, data, engine, tasks
     from weightreg.bench import speed as bench
 
     tf = backend.tensorflow()
@@ -52,7 +52,8 @@ def export(folder: Path) -> None:
     members = bench.population(BASE)
     chunk = engine.CHUNK_EPOCHS
     arrays = engine._member_arrays(members, bench.HIDDEN_UNITS, chunk)
-    run_chunk, _ = engine._build_program(len(split.y_train), bench.BATCH_SIZE, shuffle=True,
+    run_chunk, _ = engine._build_program(tasks.BINARY, len(split.y_train), bench.BATCH_SIZE,
+                                         shuffle=True,
                                          own_rows=False, curves=True)
     inputs = engine._chunk_inputs(engine._rows(split, members).arrays, arrays, chunk,
                                   bench.LEARNING_RATE)

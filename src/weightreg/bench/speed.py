@@ -46,7 +46,7 @@ from typing import Callable
 
 from weightreg import data, engine, models, params
 
-DATA = params.Data(n_samples=100, noise=0.2, random_state=1, n_train=30)
+DATA = params.moons()  # the tutorial's: 100 points, noise 0.2, random_state 1, 30 train
 HIDDEN_UNITS = 500
 BATCH_SIZE = 32
 LEARNING_RATE = 1e-3

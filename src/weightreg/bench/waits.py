@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[3]  # the project: src/weightreg/bench/w
 KERAS_FIT = """
 import time
 from weightreg import data, models, params
-split = data.make(params.Data(n_samples=100, noise=0.2, random_state=1, n_train=30))
+split = data.make(params.moons())
 model = models.mlp(500)
 model.fit(split.x_train, split.y_train, epochs=1, verbose=0,
           validation_data=(split.x_test, split.y_test))  # traces: not timed

@@ -1,24 +1,25 @@
-"""Stage `data`: the two-moons split as plain data.
+"""Stage `data`: the prepared split (two moons, a scikit-learn dataset or a CSV; see
+`weightreg.data`), and a table of its points for the data picture.
 
 It depends on all of params.yaml, and `python -m weightreg` validates all of it before any stage
 runs, so a bad value anywhere stops `dvc repro` here, before DVC deletes any later stage's
-outputs. It checks WEIGHTREG_BACKEND (and a Dask scheduler's address) here too. Its output persists, and the same params give the same bytes, so later stages rerun only
-when the split changes.
+outputs. It also reads and checks the source (a CSV's columns, classes and missing values) and
+WEIGHTREG_BACKEND (and a Dask scheduler's address). Its outputs persist, and the same params
+and source give the same bytes, so later stages rerun only when the split changes.
 """
 
 from weightreg import cluster, data, io
 from weightreg.params import Params
 
 
-def run(params: Params, *, out: str) -> str:
-    split = data.make(params.data)
+def run(params: Params, *, split: str, points: str) -> str:
+    dataset = data.prepare(params.data, params.selection.folds)
     where = cluster.check()
-    io.write({out: data.to_csv(split)})
-    return (f"{len(split.y_train)} training rows, {len(split.y_test)} test rows; the engine "
-            f"trains {where}")
+    io.write({split: data.to_bytes(dataset), points: data.points_csv(dataset)})
+    return f"{dataset.describe()}; the engine trains {where}"
 
 
-def figures(data, tables):
+def figures(picture, tables):
     from weightreg import plots
 
-    return {"data": plots.data_scatter(data)}
+    return {"data": plots.data_scatter(picture.points, picture.dataset)}

@@ -2,7 +2,7 @@
 Hutter, "Decoupled Weight Decay Regularization", 2019). The tutorial's coupled l2 and AdamW's
 decoupled decay, both on the hidden kernel, over `decoupled.values`, in one engine call."""
 
-from weightreg import data as moons, io, study
+from weightreg import data as prepared, io, study
 from weightreg.params import Params
 
 COUPLED, DECOUPLED = "l2 (coupled)", "decay (AdamW)"
@@ -21,27 +21,30 @@ def configurations(params: Params) -> list[study.Configuration]:
 def run(params: Params, *, data: str, baseline: str, members: str, table: str,
         metrics: str) -> str:
     control = study.baseline(baseline)  # read first: a bad file fails before training
-    outcomes = study.sweep(params, moons.load(data), configurations(params), "decoupled")
+    outcomes = study.sweep(params, prepared.load(data), configurations(params), "decoupled")
     rows = study.summaries(outcomes, control)
+
+    score = study.score(outcomes[0].task)
 
     def best(method):
         mine = [i for i, o in enumerate(outcomes) if o.configuration.fields["kind"] == method]
         i = study.best([rows[i] for i in mine],
-                       [outcomes[i].configuration.fields["lambda"] for i in mine])
+                       [outcomes[i].configuration.fields["lambda"] for i in mine], score)
         return outcomes[mine[i]].configuration, rows[mine[i]]
 
     (coupled, coupled_row), (decay, decay_row) = best(COUPLED), best(DECOUPLED)
     io.write({
         members: study.members_table(outcomes), table: study.summary_table(outcomes, rows),
-        metrics: io.to_json({"coupled_test_acc": coupled_row["test_acc"],
-                             "decay_test_acc": decay_row["test_acc"]}),
+        metrics: io.to_json({f"coupled_{score}": coupled_row[score],
+                             f"decay_{score}": decay_row[score]}),
     })
+    name = outcomes[0].task.score_name
     return (f"{len(params.decoupled.values)} strengths, best coupled {coupled.label}: test "
-            f"{coupled_row['test_acc']:.3f}, best decoupled {decay.label}: test "
-            f"{decay_row['test_acc']:.3f}")
+            f"{name} {coupled_row[score]:.3f}, best decoupled {decay.label}: test {name} "
+            f"{decay_row[score]:.3f}")
 
 
-def figures(data, tables):
+def figures(picture, tables):
     from weightreg import plots
 
     return {"decoupled": plots.lambda_curve(

@@ -1,12 +1,22 @@
 """Stage `figures`: every study's PNG figures, drawn from the saved plot data; no training, no
-TensorFlow. A study draws figures by defining `figures(data, tables)` in its stage module."""
+TensorFlow. A study draws figures by defining `figures(picture, tables)` in its stage module:
+`picture` has the data's points and what the data is (`Picture`), `tables` the plot data."""
 
 import importlib
 import pkgutil
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
-from weightreg import io, plots, stages
+import numpy as np
+
+from weightreg import data as prepared, io, plots, stages
+
+
+@dataclass(frozen=True)
+class Picture:
+    points: Mapping[str, np.ndarray]  # data/points.csv: x1, x2, y, split
+    dataset: prepared.Dataset
 
 
 class Tables(Mapping):
@@ -27,13 +37,13 @@ class Tables(Mapping):
         return len(list(self.folder.glob("*.csv")))
 
 
-def run(*, data: str, tables: str, out: str) -> str:
-    points, found = io.read_csv(data), Tables(tables)
+def run(*, data: str, points: str, tables: str, out: str) -> str:
+    picture, found = Picture(io.read_csv(points), prepared.load(data)), Tables(tables)
     drawn = {}
     for module in pkgutil.iter_modules(stages.__path__):
         stage = importlib.import_module(f"weightreg.stages.{module.name}")
         if hasattr(stage, "figures"):
-            drawn.update(stage.figures(points, found))
+            drawn.update(stage.figures(picture, found))
     out = Path(out)
     io.write({out / f"{name}.png": plots.png(figure) for name, figure in sorted(drawn.items())})
     return f"{len(drawn)} figures in {out}/"

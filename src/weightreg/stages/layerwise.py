@@ -1,7 +1,8 @@
 """Stage `layerwise`: stronger decay on the first layer or the last? Every pair of strengths
-from `layerwise.hidden` (hidden kernel) and `layerwise.output` (output kernel), one engine call."""
+from `layerwise.hidden` (the hidden kernels) and `layerwise.output` (the output kernel), one
+engine call."""
 
-from weightreg import data as moons, io, study
+from weightreg import data as prepared, io, study
 from weightreg.params import Params
 
 
@@ -14,20 +15,21 @@ def run(params: Params, *, data: str, baseline: str, members: str, table: str,
                             {"hidden_lambda": hidden, "output_lambda": output}, kind,
                             {"hidden_kernel": hidden, "output_kernel": output})
         for hidden in params.layerwise.hidden for output in params.layerwise.output]
-    outcomes = study.sweep(params, moons.load(data), configurations, "layerwise")
+    outcomes = study.sweep(params, prepared.load(data), configurations, "layerwise")
     rows = study.summaries(outcomes, control)
     # Ties go to the stronger total penalty.
-    best = study.best(rows, [sum(c.penalties.values()) for c in configurations])
+    score = study.score(outcomes[0].task)
+    best = study.best(rows, [sum(c.penalties.values()) for c in configurations], score)
     io.write({
         members: study.members_table(outcomes), table: study.summary_table(outcomes, rows),
-        metrics: io.to_json({"layerwise_test_acc": rows[best]["test_acc"]}),
+        metrics: io.to_json({f"layerwise_{score}": rows[best][score]}),
     })
     return (f"{kind}, {len(outcomes)} pairs, "
             f"{study.headline(outcomes[best], rows[best], params.train.epochs)} at the best, "
             f"{configurations[best].label}")
 
 
-def figures(data, tables):
+def figures(picture, tables):
     from weightreg import plots
 
     return {"layerwise": plots.layerwise(tables["layerwise"])}

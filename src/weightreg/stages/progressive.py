@@ -7,7 +7,7 @@
 
 import numpy as np
 
-from weightreg import data as moons, io, schedules, stats, study
+from weightreg import data as prepared, io, schedules, stats, study
 from weightreg.params import Params
 
 
@@ -19,7 +19,7 @@ def scheduled(label: str, kind: str, schedule: np.ndarray) -> study.Configuratio
 
 def run(params: Params, *, data: str, members: str, curves: str, levels: str,
         metrics: str) -> str:
-    split = moons.load(data)
+    dataset = prepared.load(data)
     smithing, repeated = params.progressive.smithing, params.progressive.repeated
     trained = params.train.epochs
     repeated_epochs = trained + len(repeated.levels) * repeated.epochs_per_level
@@ -27,25 +27,26 @@ def run(params: Params, *, data: str, members: str, curves: str, levels: str,
     smithing_lambda = schedules.smithing(smithing.epochs, smithing.points, smithing.interpolation)
     repeated_lambda = schedules.repeated(trained, repeated.levels, repeated.epochs_per_level)
     # Two engine calls of the same shape share one compiled program.
-    (smith,) = study.sweep(params, split, [scheduled("smithing", kind, smithing_lambda)],
+    (smith,) = study.sweep(params, dataset, [scheduled("smithing", kind, smithing_lambda)],
                            "progressive", epochs=smithing.epochs, curves=True)
-    (levelled,) = study.sweep(params, split, [scheduled("repeated", kind, repeated_lambda)],
+    (levelled,) = study.sweep(params, dataset, [scheduled("repeated", kind, repeated_lambda)],
                               "progressive", epochs=repeated_epochs, curves=True)
     smith_summary, curve = study.summary(smith), study.curves(smith)
-    # Test accuracy at the end of the plain training, then at the end of each level.
+    score = study.score(smith.task)
+    # The test score at the end of the plain training, then at the end of each level.
     ends = [trained + i * repeated.epochs_per_level for i in range(len(repeated.levels) + 1)]
-    level_stats = [stats.describe(levelled.history["test_acc"][end - 1]) for end in ends]
+    level_stats = [stats.describe(levelled.history["test_score"][end - 1]) for end in ends]
     level_lambdas = [0.0, *repeated.levels]
     top = max(range(len(ends)), key=lambda i: (level_stats[i]["mean"], level_lambdas[i]))
     io.write({
         members: study.members_table([smith, levelled]),
         curves: io.to_csv(curve | {"lambda": smithing_lambda[curve["epoch"] - 1]}),
         levels: io.to_csv({"lambda": level_lambdas, "epoch": ends,
-                           **{f"test_acc{suffix}": [level[key] for level in level_stats]
+                           **{f"{score}{suffix}": [level[key] for level in level_stats]
                               for suffix, key in (("", "mean"), ("_std", "std"), ("_lo", "lo"),
                                                   ("_hi", "hi"))}}),
-        metrics: io.to_json({"smithing_test_acc": smith_summary["test_acc"],
-                             "repeated_test_acc": level_stats[top]["mean"]}),
+        metrics: io.to_json({f"smithing_{score}": smith_summary[score],
+                             f"repeated_{score}": level_stats[top]["mean"]}),
     })
     return (f"{kind} by schedule, Neural Smithing "
             f"{study.headline(smith, smith_summary, smithing.epochs)}; repeated levels "
@@ -53,7 +54,7 @@ def run(params: Params, *, data: str, members: str, curves: str, levels: str,
             f"{level_lambdas[top]:g}")
 
 
-def figures(data, tables):
+def figures(picture, tables):
     from weightreg import plots
 
     return {"progressive": plots.progressive(tables["progressive"], tables["repeated"])}

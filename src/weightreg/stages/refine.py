@@ -3,26 +3,27 @@ coarse grid for its best kind: between the best lambda and its better neighbour.
 
 import numpy as np
 
-from weightreg import data as moons, io, study
+from weightreg import data as prepared, io, study
 from weightreg.params import Params
 
 
 def run(params: Params, *, data: str, baseline: str, grid: str, members: str, table: str,
         metrics: str) -> str:
     control = study.baseline(baseline)  # read first: a bad file fails before training
-    coarse = study.Members(grid, "grid", needs=("kind", "lambda", "test_acc"))
+    coarse = study.Members(grid, "grid", needs=("kind", "lambda", "test"))
     kind, low, high = decade(coarse)
     # Points evenly spaced on the log axis; linearly when the decade starts at lambda 0.
     spacing = np.geomspace if low > 0 else np.linspace
     values = spacing(low, high, params.grid.refine + 1)
-    outcomes = study.sweep(params, moons.load(data),
+    outcomes = study.sweep(params, prepared.load(data),
                            [study.hidden_kernel(study.describe(kind, v), kind, float(v))
                             for v in values], "refine")
     rows = study.summaries(outcomes, control)
-    best = study.best(rows, values)
+    score = study.score(outcomes[0].task)
+    best = study.best(rows, values, score)
     io.write({
         members: study.members_table(outcomes), table: study.summary_table(outcomes, rows),
-        metrics: io.to_json({"refined_test_acc": rows[best]["test_acc"]}),
+        metrics: io.to_json({f"refined_{score}": rows[best][score]}),
     })
     return (f"{kind} in [{low:g}, {high:g}], {len(values)} values, "
             f"{study.headline(outcomes[best], rows[best], params.train.epochs)} at the best, "
@@ -46,7 +47,7 @@ def decade(coarse: study.Members) -> tuple[str, float, float]:
     return kind, low, high
 
 
-def figures(data, tables):
+def figures(picture, tables):
     from weightreg import plots
 
     return {"lambda_curve": plots.lambda_curve(tables["grid"], tables["refine"])}

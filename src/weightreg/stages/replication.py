@@ -2,9 +2,10 @@
 
 The tutorial judges l2(0.001) on one draw of two moons, by two test rows out of 70. This stage
 trains no penalty, l2 at `replication.lambda` (the tutorial's 1e-3) and every grid value on
-`replication.draws` draws (`make_moons` with random_state = data.random_state + 0, 1, ...; the
-same size, noise and split, so draw 0 is the tutorial's data), `replication.seeds` seeds each,
-all in one engine call, and compares every setting with no penalty draw by draw.
+`replication.draws` draws (random_state = data.random_state + 0, 1, ...: another `make_moons`
+sample of the same size, noise and split, or another train/test split of a fixed dataset; draw
+0 is the study's data), `replication.seeds` seeds each, all in one engine call, and compares
+every setting with no penalty draw by draw.
 """
 
 import numpy as np
@@ -25,25 +26,26 @@ def settings(params: Params) -> list[tuple[str, float]]:
 
 def run(params: Params, *, members: str, table: str, metrics: str, figure: str) -> str:
     chosen = settings(params)
-    drawn = data.draws(params.data, params.replication.draws)
+    drawn = data.draws(params.data, params.replication.draws)  # classes checked by `data`
     configurations = [
         study.Configuration(f"{study.describe(kind, lam) if lam else 'no penalty'}, "
                             f"random_state {r}",
                             {"random_state": r, "kind": kind, "lambda": lam},
                             "l2" if kind == "none" else kind,
-                            {"hidden_kernel": lam} if lam else {}, data=split)
-        for r, split in drawn for kind, lam in chosen]
+                            {"hidden_kernel": lam} if lam else {}, data=dataset.split)
+        for r, dataset in drawn for kind, lam in chosen]
     outcomes = study.sweep(params, drawn[0][1], configurations, "replication",
                            seeds=range(params.replication.seeds))
-    # Test accuracy per setting and draw (mean over seeds, to 12 digits so that equal row
+    # The test score per setting and draw (mean over seeds, to 12 digits so that equal row
     # counts compare equal): [settings, draws].
-    accuracy = np.array([round(o.test_acc.mean(), 12) for o in outcomes])
+    score = study.score(outcomes[0].task)
+    accuracy = np.array([round(o.test_score.mean(), 12) for o in outcomes])
     accuracy = accuracy.reshape(len(drawn), len(chosen)).T
-    rows = compare(chosen, accuracy)
+    rows = compare(chosen, accuracy, score)
     headline = chosen.index(("l2", params.replication.lam))
     tutorial = rows[headline]
     io.write({
-        members: study.members_table(outcomes, measures=("train_acc", "test_acc")),
+        members: study.members_table(outcomes, measures=study.scores),
         table: io.to_csv({key: [row[key] for row in rows] for key in rows[0]}),
         metrics: io.to_json({"replication_diff": tutorial["diff_vs_none"],
                              "replication_diff_lo": tutorial["diff_vs_none_lo"],
@@ -52,7 +54,7 @@ def run(params: Params, *, members: str, table: str, metrics: str, figure: str) 
                              "replication_p": tutorial["p_value"]}),
         figure: plots.png(plots.replication(
             [study.describe(kind, lam) if lam else "none" for kind, lam in chosen], accuracy,
-            best_setting(chosen, accuracy))),
+            best_setting(chosen, accuracy), outcomes[0].task.score_name)),
     })
     name = study.describe(*chosen[headline])
     return (f"{len(chosen)} settings x {len(drawn)} draws x {params.replication.seeds} seeds: "
@@ -61,8 +63,10 @@ def run(params: Params, *, members: str, table: str, metrics: str, figure: str) 
             f"{tutorial['helps']:.0%} of draws, hurts on {tutorial['hurts']:.0%}")
 
 
-def compare(chosen: list[tuple[str, float]], accuracy: np.ndarray) -> list[dict]:
-    """Each setting against no penalty (row 0 of `accuracy`), draw by draw: the mean difference
+def compare(chosen: list[tuple[str, float]], accuracy: np.ndarray,
+            score: str = "test_acc") -> list[dict]:
+    """Each setting against no penalty (row 0 of `accuracy`, the test scores in column
+    `score`), draw by draw: the mean difference
     with its 95% interval and sign-flip p-value, the fractions of draws where it helps, ties and
     hurts, and how often it is the best setting of a draw (ties: the stronger penalty)."""
     best = best_setting(chosen, accuracy)
@@ -70,7 +74,7 @@ def compare(chosen: list[tuple[str, float]], accuracy: np.ndarray) -> list[dict]
     for s, (kind, lam) in enumerate(chosen):
         difference = accuracy[s] - accuracy[0]
         comparison = stats.paired(accuracy[s], accuracy[0])
-        rows.append({"kind": kind, "lambda": lam, "test_acc": float(accuracy[s].mean()),
+        rows.append({"kind": kind, "lambda": lam, score: float(accuracy[s].mean()),
                      "diff_vs_none": comparison["diff"], "diff_vs_none_lo": comparison["lo"],
                      "diff_vs_none_hi": comparison["hi"], "p_value": comparison["p_value"],
                      "helps": float(np.mean(difference > 0)),

@@ -2,10 +2,10 @@
 
 The tutorial picks lambda by test accuracy, on the same 70 rows that then report it. Here, on
 each of the first `selection.draws` draws of the replication, `selection.folds`-fold
-cross-validation on the 30 training rows picks the l2 value of `grid.values` (every fold x
-value x seed is a member, in one engine call per fold size); the model refit on all training
-rows at that value is the replication's member, tested once. Its test accuracy, against that
-of the value the test rows would have picked, is the optimism of choosing on the test set.
+cross-validation on the training rows picks the l2 value of `grid.values` (every fold x value
+x seed is a member, in one engine call per fold size); the model refit on all training rows at
+that value is the replication's member, tested once. Its test score, against that of the value
+the test rows would have picked, is the optimism of choosing on the test set.
 """
 
 import numpy as np
@@ -14,12 +14,22 @@ from weightreg import data, io, stats, study
 from weightreg.params import Params
 
 
-def folds(split: data.Split, count: int) -> list[data.Split]:
-    """k-fold cross-validation on the training rows: each fold holds out a contiguous part
-    (the rows are in make_moons' random order) and trains on the rest."""
+def folds(dataset: data.Dataset, count: int) -> list[data.Split]:
+    """k-fold cross-validation on the training rows. Two moons: each fold holds out a
+    contiguous part (the rows are in make_moons' random order) and trains on the rest. Other
+    sources: scikit-learn's `StratifiedKFold` for classification (each fold keeps the classes'
+    shares), `KFold` for regression, both without shuffling (the split already shuffled)."""
+    split = dataset.split
     rows = np.arange(len(split.y_train))
+    if dataset.source == "two moons":
+        held_out = np.array_split(rows, count)
+    else:
+        from sklearn.model_selection import KFold, StratifiedKFold
+
+        splitter = (StratifiedKFold if dataset.task.classifies else KFold)(n_splits=count)
+        held_out = [held for _, held in splitter.split(split.x_train, split.y_train)]
     splits = []
-    for held in np.array_split(rows, count):
+    for held in held_out:
         kept = np.setdiff1d(rows, held)
         splits.append(data.Split(split.x_train[kept], split.y_train[kept],
                                  split.x_train[held], split.y_train[held]))
@@ -28,61 +38,68 @@ def folds(split: data.Split, count: int) -> list[data.Split]:
 
 def run(params: Params, *, replication: str, members: str, table: str, metrics: str) -> str:
     refits = refit_accuracy(study.Members(replication, "replication",
-                                          needs=("random_state", "kind", "lambda", "test_acc")),
+                                          needs=("random_state", "kind", "lambda", "test")),
                             params)
     values = sorted(params.grid.values, reverse=True)
-    drawn = data.draws(params.data, params.selection.draws)
+    drawn = data.draws(params.data, params.selection.draws, params.selection.folds)
     configurations = [
         study.Configuration(f"l2({value:g}), random_state {r}, fold {f}",
                             {"random_state": r, "fold": f, "lambda": value}, "l2",
                             {"hidden_kernel": value}, data=fold)
-        for r, split in drawn for f, fold in enumerate(folds(split, params.selection.folds))
+        for r, dataset in drawn for f, fold in enumerate(folds(dataset, params.selection.folds))
         for value in values]
     outcomes = []
     for size in sorted({len(c.data.y_test) for c in configurations}):  # one call per shape
         outcomes += study.sweep(params, drawn[0][1],
                                 [c for c in configurations if len(c.data.y_test) == size],
                                 "selection", seeds=range(params.replication.seeds))
-    # Cross-validated accuracy per draw and value: held-out rows classified right, over all
-    # folds and seeds, divided by the rows held out.
+    # The cross-validated score per draw and value. Accuracy: held-out rows classified right,
+    # over all folds and seeds, divided by the rows held out. R²: the mean over folds and seeds
+    # of each fold's R² (as GridSearchCV scores a fold).
+    task = outcomes[0].task
+    s = task.score
     hits, rows = {}, {}
     for outcome in outcomes:
         fields = outcome.configuration.fields
         key = (fields["random_state"], fields["lambda"])
-        hits[key] = hits.get(key, 0.0) + outcome.test_correct.sum()
-        rows[key] = rows.get(key, 0) + outcome.test_correct.size
+        if task.classifies:
+            hits[key] = hits.get(key, 0.0) + outcome.test_rows.sum()
+            rows[key] = rows.get(key, 0) + outcome.test_rows.size
+        else:
+            hits[key] = hits.get(key, 0.0) + outcome.test_score.sum()
+            rows[key] = rows.get(key, 0) + outcome.test_score.size
     per_draw = []
     for r, _ in drawn:
         cv = {value: round(hits[r, value] / rows[r, value], 12) for value in values}
         chosen = max(values, key=lambda v: (cv[v], v))  # ties: the stronger penalty
         oracle = max(values, key=lambda v: (refits[r, v], v))
-        per_draw.append({"random_state": r, "cv_lambda": chosen, "cv_acc": cv[chosen],
-                         "cv_test_acc": refits[r, chosen], "oracle_lambda": oracle,
-                         "oracle_test_acc": refits[r, oracle],
+        per_draw.append({"random_state": r, "cv_lambda": chosen, f"cv_{s}": cv[chosen],
+                         f"cv_test_{s}": refits[r, chosen], "oracle_lambda": oracle,
+                         f"oracle_test_{s}": refits[r, oracle],
                          "optimism": refits[r, oracle] - refits[r, chosen]})
-    optimism = stats.paired([d["oracle_test_acc"] for d in per_draw],
-                            [d["cv_test_acc"] for d in per_draw])
+    optimism = stats.paired([d[f"oracle_test_{s}"] for d in per_draw],
+                            [d[f"cv_test_{s}"] for d in per_draw])
     io.write({
-        members: study.members_table(outcomes, measures=("train_acc", "test_acc")),
+        members: study.members_table(outcomes, measures=study.scores),
         table: io.to_csv({key: [d[key] for d in per_draw] for key in per_draw[0]}),
         metrics: io.to_json({"optimism": optimism["diff"], "optimism_lo": optimism["lo"],
                              "optimism_hi": optimism["hi"]}),
     })
     tutorial = per_draw[0]
     return (f"{params.selection.folds}-fold CV over {len(values)} values on {len(drawn)} draws: "
-            f"test {np.mean([d['cv_test_acc'] for d in per_draw]):.3f} at the CV choice, "
-            f"{np.mean([d['oracle_test_acc'] for d in per_draw]):.3f} at the test rows' choice "
+            f"test {task.score_name} {np.mean([d[f'cv_test_{s}'] for d in per_draw]):.3f} at the CV choice, "
+            f"{np.mean([d[f'oracle_test_{s}'] for d in per_draw]):.3f} at the test rows' choice "
             f"(optimism {optimism['diff']:+.3f} [{optimism['lo']:+.3f}, {optimism['hi']:+.3f}]);"
             f" tutorial's draw: CV picks {tutorial['cv_lambda']:g}, test "
-            f"{tutorial['cv_test_acc']:.3f}")
+            f"{tutorial[f'cv_test_{s}']:.3f}")
 
 
 def refit_accuracy(table: study.Members, params: Params) -> dict[tuple[int, float], float]:
-    """The replication's l2 members: test accuracy (mean over seeds) by (random_state, lambda)."""
+    """The replication's l2 members: the test score (mean over seeds) by (random_state, lambda)."""
     columns = table.columns
     found = {}
     for r, kind, value, accuracy in zip(columns["random_state"], columns["kind"],
-                                        columns["lambda"], columns["test_acc"]):
+                                        columns["lambda"], columns[f"test_{table.score}"]):
         if kind == "l2":
             found.setdefault((int(r), float(value)), []).append(accuracy)
     needed = {(params.data.random_state + i, v) for i in range(params.selection.draws)

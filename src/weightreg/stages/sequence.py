@@ -72,7 +72,7 @@ def run(params: Params, *, members: str, table: str, metrics: str) -> str:
                         for a, d in differences.items()))
 
 
-def figures(data, tables):
+def figures(picture, tables):
     from weightreg import plots
 
     return {"sequence": plots.sequence(tables["sequence"])}

@@ -1,0 +1,97 @@
+"""The three tasks, as Keras writes them: what the output layer is, what the loss is, and what
+score a study reports.
+
+| task       | output layer           | loss (per row, on the logits)      | score            |
+| ---------- | ---------------------- | ---------------------------------- | ---------------- |
+| binary     | Dense(1, sigmoid)      | binary cross-entropy               | accuracy         |
+| multiclass | Dense(classes, softmax)| sparse categorical cross-entropy   | accuracy (argmax)|
+| regression | Dense(1), linear       | squared error                      | R²               |
+
+Keras computes both cross-entropies from the logits behind the sigmoid or softmax, without
+clipping (`keras.src.backend.tensorflow.nn._get_logits`), which is what the engine does. The
+engine and the study ask the task; they never test which task it is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from weightreg import backend
+
+NAMES = ("binary", "multiclass", "regression")
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str  # one of NAMES
+    outputs: int  # the output layer's width
+    activation: str | None  # the output layer's Keras activation (None: linear)
+    keras_loss: str  # the loss as `model.compile` names it
+    score: str  # the score's column suffix in every table: test_acc, test_r2
+    score_name: str  # for people: titles, axes, result lines
+    classifies: bool  # rows are right or wrong (McNemar's test), or have squared errors
+
+    def loss(self, logits, y):
+        """The data loss of every row: [K, rows] from logits [K, rows] or [K, rows, classes]."""
+        tf = backend.tensorflow()
+
+        if self.name == "multiclass":
+            labels = tf.broadcast_to(tf.cast(y, tf.int32), tf.shape(logits)[:-1])
+            return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
+        y = tf.broadcast_to(y, tf.shape(logits))  # test labels are shared by all members
+        if self.name == "binary":
+            return tf.nn.sigmoid_cross_entropy_with_logits(labels=y, logits=logits)
+        return tf.square(logits - y)
+
+    def row_score(self, logits, y):
+        """What each row adds to the score, [K, rows]: 1 where it is classified right (0 where
+        not), or its squared error."""
+        tf = backend.tensorflow()
+
+        if self.name == "binary":
+            return tf.cast(tf.cast(tf.sigmoid(logits) > 0.5, tf.float32) == y, tf.float32)
+        if self.name == "multiclass":
+            # Keras' accuracy for integer labels: the argmax of the output (ties: the first).
+            predicted = tf.cast(tf.argmax(logits, axis=-1, output_type=tf.int32), tf.float32)
+            return tf.cast(predicted == y, tf.float32)
+        return self.loss(logits, y)
+
+    def scores(self, mean_row_score: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """The score from the mean of `row_score` over rows whose targets are `y` ([rows], or
+        [K, rows] for members' own rows): the exact fraction of rows right (float64), or
+        R² = 1 - MSE / variance of the targets, as `sklearn.metrics.r2_score` computes it."""
+        mean_row_score = np.asarray(mean_row_score, np.float64)
+        rows = y.shape[-1]
+        if self.classifies:
+            return np.rint(mean_row_score * rows) / rows
+        variance = np.var(np.asarray(y, np.float64), axis=-1)
+        return 1.0 - mean_row_score / variance
+
+
+def binary() -> Task:
+    return Task("binary", 1, "sigmoid", "binary_crossentropy", "acc", "accuracy", True)
+
+
+def multiclass(classes: int) -> Task:
+    return Task("multiclass", classes, "softmax", "sparse_categorical_crossentropy", "acc",
+                "accuracy", True)
+
+
+def regression() -> Task:
+    return Task("regression", 1, None, "mean_squared_error", "r2", "R²", False)
+
+
+BINARY = binary()
+
+
+def of(name: str, classes: int = 2) -> Task:
+    """The task called `name`; `classes` is the output width of a multiclass task."""
+    if name == "binary":
+        return BINARY
+    if name == "multiclass":
+        return multiclass(classes)
+    if name == "regression":
+        return regression()
+    raise ValueError(f"task = {name!r}; expected one of {', '.join(NAMES)}")
