@@ -31,6 +31,16 @@ def test_project_params_parse():
     assert p.data.source == "moons" and p.data.n_train is None and p.model.hidden_units == 500
 
 
+def test_auto_is_the_tutorials_network_on_moons_and_a_smaller_budget_elsewhere():
+    p = params.parse(RAW)
+    assert (p.model.hidden_units, p.train.epochs) == (500, 4000)
+    other = params.parse(with_value("data.source", "breast_cancer"))
+    assert (other.model.hidden_units, other.train.epochs) == ((64, 64), 100)
+    chosen = with_value("train.epochs", 30)
+    chosen["data"]["source"] = "digits"
+    assert params.parse(chosen).train.epochs == 30
+
+
 def test_hidden_units_take_a_list_of_widths():
     assert params.parse(with_value("model.hidden_units", [64, 32])).model.hidden_units == (64, 32)
 
@@ -75,6 +85,7 @@ def test_lambda_in_every_form_a_user_types(text, expected):
     ("progressive.smithing.points", [[0, 0.0], [0, 1e-3]], "epochs rising from 0"),
     ("progressive.smithing.epochs", 4000, "more epochs than the last schedule point"),
     ("model.hidden_units", "many", "a number"),
+    ("train.epochs", "automatic", "a number"),
     ("selection.folds", 1, "a count from 2 to data.moons.n_train (30)"),
     ("grid.values", [1e-3, 1e-3], "distinct numbers"),
     ("sequence.strengths", [0.0, 1e-2], "strengths > 0"),
