@@ -1,6 +1,7 @@
 """The command line: bad input gets one clear line naming what is wrong, exit status 2, and
 every earlier output left exactly as it was; a programming error keeps its traceback."""
 
+import time
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,18 @@ def edit(key: str, value) -> str:
     return yaml.safe_dump(raw)
 
 
+def with_cell(text: str, row: int, column: str, value: str) -> str:
+    """A CSV with one cell changed (row 1 is the first data row); `row` 0: every row."""
+    lines = text.splitlines()
+    at = lines[0].split(",").index(column)
+    for i in range(1, len(lines)):
+        if row in (0, i):
+            cells = lines[i].split(",")
+            cells[at] = value
+            lines[i] = ",".join(cells)
+    return "\n".join(lines) + "\n"
+
+
 # (what is wrong, params.yaml text, data file text or None for a missing file, message parts,
 # baseline members text)
 CASES = [
@@ -45,6 +58,19 @@ CASES = [
      ["split.npz", "not a prepared split", "dvc repro data"]),
     ("truncated data", GOOD, SPLIT[:len(SPLIT) // 2], ["split.npz", "dvc repro data"]),
     ("corrupt baseline", GOOD, "good", ["baseline.csv", "rerun"], "{oops"),
+    # Damaged tables, as a careless user leaves them: refused before any training, naming the
+    # file, the column, the row and the stage that writes it.
+    ("a word in a score", GOOD, "good",
+     ["baseline.csv: column test_acc, row 3: 'oops' is not a number from 0 to 1",
+      "dvc repro baseline"], with_cell(BASELINE, 3, "test_acc", "oops")),
+    ("an accuracy of 5", GOOD, "good",
+     ["baseline.csv: column test_acc, row 1: 5.0 is not a number from 0 to 1"],
+     with_cell(BASELINE, 0, "test_acc", "5")),
+    ("a truncated baseline", GOOD, "good", ["baseline.csv", "dvc repro baseline"],
+     BASELINE[:len(BASELINE) // 3]),
+    ("a damaged test_rows cell", GOOD, "good",
+     ["baseline.csv: column test_rows, row 2: not the test rows' marks", "dvc repro baseline"],
+     with_cell(BASELINE, 2, "test_rows", "++x-")),
     ("baseline of other seeds", edit("train.seeds", 12), "good",
      ["baseline.csv", "no member with seed 10", "dvc repro baseline"]),
 ]
@@ -88,8 +114,41 @@ def test_figures_stage_names_a_missing_input(tmp_path, capsys):
                        "--points", str(ROOT / "data/points.csv"),
                        "--tables", str(tmp_path / "plots"), "--out", str(tmp_path / "figures")])
     assert status == 2
-    assert "run the stage that writes it" in capsys.readouterr().err
+    assert "rerun the decoupled stage (`dvc repro decoupled`)" in capsys.readouterr().err
     assert not (tmp_path / "figures").exists()
+
+
+def test_a_table_without_a_column_names_it_and_its_stage(tmp_path, capsys):
+    (tmp_path / "split.npz").write_bytes(SPLIT)
+    plots = tmp_path / "plots"
+    plots.mkdir()
+    for table in (ROOT / "plots").glob("*.csv"):
+        text = table.read_text()
+        if table.name == "grid.csv":  # without its lambda column
+            text = "\n".join(",".join(cell for i, cell in enumerate(line.split(",")) if i != 1)
+                             for line in text.splitlines()) + "\n"
+        (plots / table.name).write_text(text)
+    status = cli.main(["figures", "--data", str(tmp_path / "split.npz"),
+                       "--points", str(ROOT / "data/points.csv"), "--tables", str(plots),
+                       "--out", str(tmp_path / "figures")])
+    error = capsys.readouterr().err
+    assert status == 2 and error.count("\n") == 1
+    assert "grid.csv: no column 'lambda'" in error and "dvc repro grid" in error
+    assert not (tmp_path / "figures").exists()
+
+
+def test_duplicate_keys_and_bytes_that_are_not_utf8_are_refused(tmp_path, capsys):
+    twice = tmp_path / "twice.yaml"
+    twice.write_text(GOOD.replace("lambda: 1.0e-3", "lambda: 1.0e-3\nlambda: 5.0e-2", 1))
+    latin = tmp_path / "latin.yaml"
+    latin.write_bytes(GOOD.encode().replace(b"# Penalty", b"# P\xe9nalty", 1))
+    for path, message in ((twice, "the key lambda appears twice in one section"),
+                          (latin, "is not UTF-8 text: byte 0xe9 at line")):
+        status = cli.main(["data", "--params", str(path), "--split", str(tmp_path / "s.npz"),
+                           "--points", str(tmp_path / "p.csv")])
+        error = capsys.readouterr().err
+        assert status == 2 and message in error and error.count("\n") == 1, error
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["latin.yaml", "twice.yaml"]
 
 
 @pytest.mark.parametrize("argv", [["train"], ["grid", "--data", "x"], []])
@@ -131,3 +190,69 @@ def test_divergence_fails_the_stage_and_keeps_outputs(tmp_path, capsys):
     assert "diverged" in error and "2 of 2 members" in error
     assert "train.learning_rate = 1e+30" in error
     assert all(path.read_text() == "earlier" for path in outputs)
+
+
+def test_an_output_that_cannot_be_written_is_refused_before_training(tmp_path, capsys,
+                                                                       monkeypatch):
+    (tmp_path / "split.npz").write_bytes(SPLIT)
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real_access = cli.os.access
+    # As a folder without write permission answers (root may write anywhere, so the test asks).
+    monkeypatch.setattr(cli.os, "access", lambda path, mode: False if Path(path) == locked
+                        else real_access(path, mode))
+    status = cli.main(["baseline", "--params", str(ROOT / "params.yaml"),
+                       "--data", str(tmp_path / "split.npz"),
+                       "--members", str(locked / "members.csv"),
+                       "--curves", str(tmp_path / "curves.csv")])
+    error = capsys.readouterr().err
+    assert status == 2 and error.count("\n") == 1
+    assert f"--members {locked / 'members.csv'}: its folder {locked} is not writable" in error
+    assert not (tmp_path / "curves.csv").exists()
+
+
+def test_an_output_that_fails_at_the_write_is_one_line_and_writes_nothing(tmp_path, capsys):
+    raw = yaml.safe_load(GOOD)
+    raw["train"].update(epochs=3, seeds=2)
+    raw["model"]["hidden_units"] = 8
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(raw))
+    (tmp_path / "split.npz").write_bytes(SPLIT)
+    status = cli.main(["baseline", "--params", str(tmp_path / "params.yaml"),
+                       "--data", str(tmp_path / "split.npz"),
+                       "--members", str(tmp_path / "members.csv"),
+                       "--curves", str(tmp_path / "split.npz" / "curves.csv")])  # under a file
+    error = capsys.readouterr().err
+    assert status == 2 and error.count("\n") == 1 and "cannot be written" in error
+    assert not (tmp_path / "members.csv").exists()
+
+
+@pytest.mark.parametrize("key, value", [
+    ("model.hidden_units", 10_000_000),
+    ("train.seeds", 100_000),
+    ("train.epochs", 100_000_000),
+    ("replication.draws", 1_000_000),
+    ("boundaries.resolution", 100_000),
+])
+def test_sizes_too_large_for_the_machine_are_refused_by_the_data_stage(tmp_path, capsys, key,
+                                                                       value):
+    (tmp_path / "params.yaml").write_text(edit(key, value))
+    started = time.perf_counter()
+    status = cli.main(["data", "--params", str(tmp_path / "params.yaml"),
+                       "--split", str(tmp_path / "split.npz"),
+                       "--points", str(tmp_path / "points.csv")])
+    error = capsys.readouterr().err
+    assert status == 2 and error.count("\n") == 1, error
+    assert f"params.yaml: {key} = {value!r} is too large for this machine" in error
+    assert "GiB is available" in error
+    assert time.perf_counter() - started < 30  # refused up front, not after training
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["params.yaml"]
+
+
+def test_the_studys_own_sizes_fit():
+    from weightreg import data as prepared_data, sizes
+
+    for source in ("moons", "digits"):
+        p = params.parse(yaml.safe_load(edit("data.source", source)))
+        dataset = prepared_data.prepare(p.data, p.selection.folds)
+        sizes.check(p, len(dataset.features), dataset.task.outputs,
+                    len(dataset.split.y_train), len(dataset.split.y_test))

@@ -4,9 +4,16 @@ import matplotlib
 import numpy as np
 import pytest
 
-from weightreg import plots
+from weightreg import data as prepared, plots, tasks
 
 matplotlib.use("Agg")
+
+
+def moons(train: int, test: int) -> prepared.Dataset:
+    """A two-moons dataset of these sizes (the picture reads its counts and names)."""
+    split = prepared.Split(np.zeros((train, 2)), np.zeros(train), np.zeros((test, 2)),
+                           np.zeros(test))
+    return prepared.Dataset(split, tasks.BINARY, "two moons", ("x1", "x2"), ("0", "1"))
 
 GRID = {
     "kind": np.array(["l1", "l1", "l2", "l2"]), "lambda": np.array([1e-3, 1e-2, 1e-3, 1e-2]),
@@ -25,7 +32,7 @@ def test_every_figure_renders_to_png():
     side = np.linspace(0, 1, 3)
     x1, x2 = (a.ravel() for a in np.meshgrid(side, side))
     figures = [
-        plots.data_scatter(data),
+        plots.data_scatter(data, moons(1, 2)),
         plots.learning_curves({"baseline": curves, "regularized": curves}),
         plots.lambda_curve(GRID, {"kind": np.array(["l2"] * 2), "lambda": np.array([1e-3, 2e-3]),
                                   "test_acc": np.array([0.9, 0.95]),
@@ -46,8 +53,28 @@ def test_every_figure_renders_to_png():
 def test_scatter_title_counts_the_rows():
     data = {"x1": np.zeros(5), "x2": np.zeros(5), "y": np.array([0.0, 1, 0, 1, 1]),
             "split": np.array(["train", "train", "test", "test", "test"])}
-    figure = plots.data_scatter(data)
+    figure = plots.data_scatter(data, moons(2, 3))
     assert figure.axes[0].get_title() == "Two moons: 2 training rows, 3 test rows"
+
+
+def test_regression_figures_name_r2():
+    curves = {"epoch": np.arange(1, 4), "train_r2": np.array([0.1, 0.5, 0.9]),
+              "test_r2": np.array([-0.2, 0.1, 0.3]), "lambda": np.array([0.0, 1e-4, 1e-3])}
+    figure = plots.learning_curves({"baseline": curves})
+    assert figure.axes[0].get_ylabel() == "R² (mean over seeds)"
+    grid = {key.replace("_acc", "_r2"): value for key, value in GRID.items()}
+    assert plots.lambda_curve(grid).axes[0].get_ylabel() == "R² (mean over seeds)"
+    levels = {"lambda": np.array([0.0, 1e-3]), "test_r2": np.array([0.2, 0.3]),
+              "test_r2_std": np.array([0.0, 0.01])}
+    assert plots.progressive(curves, levels).axes[1].get_ylabel() == "test R² (mean ± std)"
+    split = prepared.Split(np.zeros((4, 3)), np.array([-1.0, 0, 1, 2]), np.zeros((2, 3)),
+                           np.array([0.5, 1.5]))
+    diabetes = prepared.Dataset(split, tasks.regression(), "diabetes", ("age", "sex", "bmi"))
+    points = {"x1": np.zeros(6), "x2": np.zeros(6), "y": np.array([1, 2, 3, 4, 3, 4]),
+              "split": np.array(["train"] * 4 + ["test"] * 2)}
+    axes = plots.data_scatter(points, diabetes).axes[0]
+    assert axes.get_xlabel() == "age (standardized)"
+    assert "target quartile 1, train" in [t.get_text() for t in axes.get_legend().get_texts()]
 
 
 def test_sequence_bars_tell_regularized_from_plain():

@@ -118,6 +118,27 @@ def _use_xla_cache() -> None:
     os.environ["TF_XLA_FLAGS"] = f"{flags} --tf_xla_persistent_cache_directory={folder}".strip()
 
 
+def heal_xla_cache() -> list[Path]:
+    """Delete the entries of XLA's persistent cache that are not whole protocol buffers (a
+    truncated or overwritten file, which TensorFlow fails to load on every later run): they are
+    compiled again. Returns the files deleted."""
+    from google.protobuf import empty_pb2
+    from google.protobuf.message import DecodeError
+
+    folder = xla_cache_folder()
+    if folder is None or not folder.is_dir():
+        return []
+    damaged = []
+    for entry in sorted(folder.glob("*.pb")):
+        try:
+            empty_pb2.Empty().ParseFromString(entry.read_bytes())  # checks the wire format
+        except (DecodeError, OSError):
+            damaged.append(entry)
+    for entry in damaged:
+        entry.unlink(missing_ok=True)
+    return damaged
+
+
 def quietly(run):
     """`run()`, with file descriptor 2 captured; what is not known noise is passed on."""
     sys.stderr.flush()

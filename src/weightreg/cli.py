@@ -14,11 +14,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import inspect
+import os
 import pkgutil
 import sys
 import time
+from pathlib import Path
 
-from weightreg import cluster, stages
+from weightreg import cluster, guard, stages
 from weightreg.io import BadInput
 
 
@@ -43,11 +45,31 @@ def parser(modules: dict) -> argparse.ArgumentParser:
     return root
 
 
+def writable(paths: dict[str, str]) -> None:
+    """Refuse, before anything runs, an output that cannot be written: a path that does not
+    exist yet (so it is not an input) in a folder this process may not write to."""
+    for name, path in paths.items():
+        folder = Path(path).parent
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        if not Path(path).exists() and not os.access(folder, os.W_OK):
+            raise BadInput(f"--{name} {path}: its folder {folder} is not writable; nothing was "
+                           "run: make it writable and run again")
+
+
 def main(argv: list[str] | None = None) -> int:
     modules = stage_modules()
     args = vars(parser(modules).parse_args(argv))
     stage = args.pop("stage")
     started = time.perf_counter()
+    try:
+        writable(args)
+    except BadInput as error:
+        print(f"weightreg {stage}: error: {error}", file=sys.stderr)
+        return 2
+    # What the stage reads, fingerprinted before it reads it: its outputs are written only if
+    # that is unchanged at the end (`guard`).
+    guard.start(args.get("params"))
     try:
         if "params" in args:
             from weightreg import params
@@ -58,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     except BadInput as error:
         print(f"weightreg {stage}: error: {error}", file=sys.stderr)
         return 2
+    finally:
+        guard.stop()
     ran = cluster.where()  # where the engine trained, if it did
     print(f"{stage}: {result}, {time.perf_counter() - started:.1f} s{f' {ran}' if ran else ''}",
           flush=True)

@@ -16,7 +16,6 @@ XLA's persistent cache (`backend`) a restarted worker loads it from disk.
 from __future__ import annotations
 
 import functools
-import hashlib
 import logging
 import os
 from collections.abc import Callable, Sequence
@@ -114,11 +113,9 @@ def cpus() -> int:
 def code_fingerprint() -> str:
     """A hash of weightreg's source as this process first read it (its modules are loaded by
     then): a worker must run the same code as the stage."""
-    digest = hashlib.sha256()
-    package = Path(__file__).parent
-    for path in sorted(package.rglob("*.py")):
-        digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()[:16]
+    from weightreg import guard
+
+    return guard.code_digest()
 
 
 class WrongCode(RuntimeError):

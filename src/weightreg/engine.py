@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from weightreg import backend, cluster, tasks
+from weightreg import backend, cluster, guard, tasks
 from weightreg.data import Split
 from weightreg.models import KINDS, groups, initial_weights, per_group, widths
 from weightreg.tasks import Task
@@ -376,23 +376,41 @@ def _no_epochs(inputs: dict) -> dict:
 _FIRST_CALLS = threading.Lock()
 
 
-def _quiet(program, rehearsal=lambda kwargs: kwargs):
-    """`program`, compiled (or loaded from XLA's persistent cache, whose error lines are not
-    errors, see `backend`) with stderr filtered: before its first call with each shape of
-    inputs, a short rehearsal with those shapes. Groups train in threads and stderr is the
-    process's, so rehearsals run one at a time, and the calls themselves unfiltered.
-    `rehearsal` turns the keyword arguments of a call into the rehearsal's."""
+def _quiet(build, rehearsal=lambda kwargs: kwargs):
+    """The program `build()` makes, compiled (or loaded from XLA's persistent cache, whose error
+    lines are not errors, see `backend`) with stderr filtered: before its first call with each
+    shape of inputs, a short rehearsal with those shapes. Groups train in threads and stderr is
+    the process's, so rehearsals run one at a time, and the calls themselves unfiltered.
+    `rehearsal` turns the keyword arguments of a call into the rehearsal's.
+
+    A damaged entry of the persistent cache fails to load on every run (OutOfRangeError,
+    DataLossError): it is deleted (`backend.heal_xla_cache`), with one line on stderr, and the
+    program built and compiled again (TensorFlow keeps a failed program's state, so a new one)."""
     tf = backend.tensorflow()
     seen = set()
+    program = [build()]
+
+    def rehearse(*args, **kwargs):
+        try:
+            backend.quietly(lambda: program[0](*args, **rehearsal(kwargs)))
+        except (tf.errors.OutOfRangeError, tf.errors.DataLossError):
+            damaged = backend.heal_xla_cache()
+            if not damaged:
+                raise
+            print(f"weightreg: deleted {len(damaged)} damaged entr"
+                  f"{'y' if len(damaged) == 1 else 'ies'} of XLA's cache in "
+                  f"{damaged[0].parent}; compiling again", file=sys.stderr, flush=True)
+            program[0] = build()
+            backend.quietly(lambda: program[0](*args, **rehearsal(kwargs)))
 
     def call(*args, **kwargs):
         shapes = tuple(tuple(t.shape) for t in tf.nest.flatten((args, kwargs)))
         if shapes not in seen:
             with _FIRST_CALLS:
                 if shapes not in seen:
-                    backend.quietly(lambda: program(*args, **rehearsal(kwargs)))
+                    rehearse(*args, **kwargs)
                     seen.add(shapes)
-        return program(*args, **kwargs)
+        return program[0](*args, **kwargs)
 
     return call
 
@@ -408,8 +426,8 @@ def _program(task: Task, n_train: int, batch_size: int, shuffle: bool, own_rows:
     key = (task, n_train, batch_size, shuffle, own_rows, curves)
     with _BUILDING:
         if key not in _PROGRAMS:
-            run_chunk, evaluate = _build_program(*key)
-            _PROGRAMS[key] = _quiet(run_chunk, _no_epochs), _quiet(evaluate)
+            _PROGRAMS[key] = (_quiet(lambda: _build_program(*key)[0], _no_epochs),
+                              _quiet(lambda: _build_program(*key)[1]))
         return _PROGRAMS[key]
 
 
@@ -639,6 +657,7 @@ def _train_group(rows, arrays: MemberArrays, task, epochs, batch_size, shuffle, 
         pieces.append(records.numpy()[:n])
         if report:
             report(first + n)
+        guard.check()  # a stage whose inputs changed, or whose dvc is gone, stops here
     train_score, train_loss, _ = evaluate(weights, inputs["x_train"], inputs["y_train"])
     test_score, test_loss, test_rows = evaluate(weights, inputs["x_test"], inputs["y_test"])
     final = {"train_score": train_score.numpy(), "train_loss": train_loss.numpy(),

@@ -79,16 +79,26 @@ def _cell(value: Any, exact: bool) -> str:
 
 
 def write(outputs: Mapping[str | Path, str | bytes]) -> None:
-    """Write every output to a temporary file first, then rename them all into place."""
+    """Write every output to a temporary file first, then rename them all into place; in a
+    stage, only while what it read is unchanged and its `dvc` runs (`guard.check`, before
+    anything is written and again before the renames)."""
+    from weightreg import guard
+
+    guard.check()
     staged = []
     try:
         for path, content in outputs.items():
             path = Path(path)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+            except OSError as error:
+                raise BadInput(f"{path}: cannot be written ({error.strerror}); nothing was "
+                               "written: make its folder writable and run again") from None
             staged.append((temporary, path))
             with os.fdopen(handle, "wb") as file:
                 file.write(content.encode() if isinstance(content, str) else content)
+        guard.check()
     except BaseException:
         for temporary, _ in staged:
             Path(temporary).unlink(missing_ok=True)
@@ -98,23 +108,73 @@ def write(outputs: Mapping[str | Path, str | bytes]) -> None:
         os.replace(temporary, path)
 
 
-def read_csv(path: str | Path) -> dict[str, np.ndarray]:
-    """A CSV written by `to_csv`, as columns: numeric where every value parses, else text."""
+def rerun(stage: str | None) -> str:
+    """How to write a damaged or missing input again."""
+    return f"rerun the {stage} stage (`dvc repro {stage}`)" if stage else \
+        "rerun the stage that writes it"
+
+
+class Table(dict):
+    """A CSV's columns by name. Asking for a column it lacks is bad input that names the file
+    and the stage that writes it, not a KeyError."""
+
+    def __init__(self, columns: dict[str, np.ndarray], path: str | Path, stage: str | None):
+        super().__init__(columns)
+        self.path, self.stage = path, stage
+
+    def __missing__(self, name: str):
+        raise BadInput(f"{self.path}: no column {name!r} (it has {', '.join(self)}); "
+                       f"{rerun(self.stage)}")
+
+    def numbers(self, name: str, low: float = -math.inf, high: float = math.inf,
+                whole: bool = False) -> np.ndarray:
+        """A column checked: numbers, finite, within [low, high] (whole numbers if `whole`);
+        the first cell that is not names its row."""
+        values = self[name]
+        what = (f"a {'whole ' if whole else ''}number"
+                + (f" from {low:g} to {high:g}" if math.isfinite(low) and math.isfinite(high)
+                   else f" <= {high:g}" if math.isfinite(high)
+                   else f" >= {low:g}" if math.isfinite(low) else ""))
+        if values.dtype.kind != "f":
+            numeric = np.array([_is_number(v) for v in values])
+            bad = int(np.argmin(numeric))
+        else:
+            ok = np.isfinite(values) & (values >= low) & (values <= high)
+            if whole:
+                ok &= values == np.round(values)
+            bad = int(np.argmin(ok)) if not ok.all() else -1
+        if bad >= 0:
+            cell = values[bad].item()
+            raise BadInput(f"{self.path}: column {name}, row {bad + 1}: {cell!r} is not {what}; "
+                           f"{rerun(self.stage)}")
+        return values
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
+
+
+def read_csv(path: str | Path, stage: str | None = None) -> Table:
+    """A CSV written by `to_csv`, as columns: numeric where every value parses, else text.
+    `stage` writes it: a missing or damaged file says to rerun it."""
     try:
         header, *rows = csv.reader(StringIO(Path(path).read_text()))
     except OSError as error:
-        raise BadInput(f"{path}: {error.strerror}; run the stage that writes it") from None
-    except (ValueError, csv.Error):  # empty, or not CSV
+        raise BadInput(f"{path}: {error.strerror}; {rerun(stage)}") from None
+    except (ValueError, csv.Error):  # empty, not text, or not CSV
         header, rows = [], []
     if not rows:
-        raise BadInput(f"{path}: no data rows; rerun the stage that writes it")
+        raise BadInput(f"{path}: no data rows; {rerun(stage)}")
     if any(len(row) != len(header) for row in rows):
         raise BadInput(f"{path}: rows do not match the header {','.join(header)!r}; "
-                       "rerun the stage that writes it")
+                       f"{rerun(stage)}")
     columns = {}
     for name, values in zip(header, zip(*rows)):
         try:
             columns[name] = np.array(values, dtype=np.float64)
         except ValueError:
             columns[name] = np.array(values)
-    return columns
+    return Table(columns, path, stage)

@@ -12,6 +12,7 @@ that later stages read back (`Members`), and summarizes them over seeds for peop
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -188,16 +189,44 @@ class Members:
     is the task's score it holds (acc or r2); `needs` names further columns ("test" for the
     test score)."""
 
+    # What each column a stage may read must hold: numbers within a range (low, high, whole).
+    RANGES = {"seed": (0, math.inf, True), "random_state": (0, math.inf, True),
+              "lambda": (0, math.inf, False), "train_acc": (0, 1, False),
+              "test_acc": (0, 1, False), "train_r2": (-math.inf, 1, False),
+              "test_r2": (-math.inf, 1, False), "fold": (0, math.inf, True)}
+
     def __init__(self, path: str | Path, stage: str, needs: Sequence[str] = ("test",)):
         self.path, self.stage = path, stage
-        self.columns = io.read_csv(path)
+        self.columns = io.read_csv(path, stage)
         self.score = next((s for s in SCORES if f"test_{s}" in self.columns), "acc")
         needs = [f"test_{self.score}" if name == "test" else name for name in needs]
         missing = [name for name in ("configuration", "seed", *needs) if name not in self.columns]
-        if missing or self.columns["seed"].dtype.kind != "f":
-            raise io.BadInput(f"{path}: not the per-member table this stage reads (columns "
-                              f"{', '.join(missing) or 'seed'}); rerun the {stage} stage "
-                              f"(`dvc repro {stage}`)")
+        if missing:
+            raise io.BadInput(f"{path}: not the per-member table this stage reads (no column "
+                              f"{', '.join(missing)}); {io.rerun(stage)}")
+        # Every column this stage reads, checked before any training.
+        for name in ("seed", *needs):
+            if name in self.RANGES:
+                low, high, whole = self.RANGES[name]
+                self.columns.numbers(name, low, high, whole)
+        if "test_rows" in needs:
+            self._check_rows()
+
+    def _check_rows(self) -> None:
+        """Each member's test rows: `+`/`-` marks (or numbers >= 0 for regression), as many for
+        every member."""
+        lengths = set()
+        for i, text in enumerate(self.columns["test_rows"].astype(str)):
+            cells = text.split() if self.score != "acc" else list(text)
+            valid = (all(io._is_number(c) and float(c) >= 0 for c in cells)
+                     if self.score != "acc" else set(cells) <= {"+", "-"})
+            if not cells or not valid:
+                raise io.BadInput(f"{self.path}: column test_rows, row {i + 1}: not the test "
+                                  f"rows' marks; {io.rerun(self.stage)}")
+            lengths.add(len(cells))
+        if len(lengths) != 1:
+            raise io.BadInput(f"{self.path}: column test_rows: members have different numbers "
+                              f"of test rows; {io.rerun(self.stage)}")
 
     @property
     def labels(self) -> list[str]:
@@ -287,6 +316,11 @@ def summary(outcome: Outcome, control: np.ndarray | None = None,
 def summaries(outcomes: Sequence[Outcome], baseline: Members) -> list[dict[str, float]]:
     """Each outcome's summary, paired seed by seed with the baseline's members, and the exact
     McNemar test of its consensus rows against the baseline's."""
+    control_rows = baseline.test_rows(BASELINE, outcomes[0].seeds)
+    if control_rows.shape[1] != outcomes[0].test_rows.shape[1]:
+        raise io.BadInput(f"{baseline.path}: its members were tested on "
+                          f"{control_rows.shape[1]} rows, this data has "
+                          f"{outcomes[0].test_rows.shape[1]}; {io.rerun('baseline')}")
     return [summary(o, baseline.paired(BASELINE, o.seeds), baseline.test_rows(BASELINE, o.seeds))
             for o in outcomes]
 

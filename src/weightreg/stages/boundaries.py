@@ -40,5 +40,5 @@ def run(params: Params, *, data: str, points: str, grid: str, figure: str) -> st
                   "x2": np.tile(x2, len(labels)), "p": probability.ravel()}
     # The mesh is only a picture's worth of data: the stage draws it rather than put thousands
     # of rows on the review page.
-    io.write({figure: plots.png(plots.boundaries(mesh_table, io.read_csv(points)))})
+    io.write({figure: plots.png(plots.boundaries(mesh_table, io.read_csv(points, "data")))})
     return f"seed 0: {', '.join(labels)}, {len(mesh)} mesh points each"

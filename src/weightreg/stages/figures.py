@@ -19,15 +19,20 @@ class Picture:
     dataset: prepared.Dataset
 
 
+# The stage that writes each plot-data table, where it is not the table's name.
+WRITTEN_BY = {"repeated": "progressive"}
+
+
 class Tables(Mapping):
-    """The plot-data tables of a folder by name (`grid` for grid.csv), read when first used."""
+    """The plot-data tables of a folder by name (`grid` for grid.csv), read when first used; a
+    missing or damaged one, or a missing column, names the stage to rerun."""
 
     def __init__(self, folder: str):
         self.folder, self.read = Path(folder), {}
 
     def __getitem__(self, name: str):
         if name not in self.read:
-            self.read[name] = io.read_csv(self.folder / f"{name}.csv")
+            self.read[name] = io.read_csv(self.folder / f"{name}.csv", WRITTEN_BY.get(name, name))
         return self.read[name]
 
     def __iter__(self):
@@ -38,7 +43,8 @@ class Tables(Mapping):
 
 
 def run(*, data: str, points: str, tables: str, out: str) -> str:
-    picture, found = Picture(io.read_csv(points), prepared.load(data)), Tables(tables)
+    picture = Picture(io.read_csv(points, "data"), prepared.load(data))
+    found = Tables(tables)
     drawn = {}
     for module in pkgutil.iter_modules(stages.__path__):
         stage = importlib.import_module(f"weightreg.stages.{module.name}")

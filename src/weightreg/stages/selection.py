@@ -90,7 +90,7 @@ def run(params: Params, *, replication: str, members: str, table: str, metrics: 
             f"test {task.score_name} {np.mean([d[f'cv_test_{s}'] for d in per_draw]):.3f} at the CV choice, "
             f"{np.mean([d[f'oracle_test_{s}'] for d in per_draw]):.3f} at the test rows' choice "
             f"(optimism {optimism['diff']:+.3f} [{optimism['lo']:+.3f}, {optimism['hi']:+.3f}]);"
-            f" tutorial's draw: CV picks {tutorial['cv_lambda']:g}, test "
+            f" draw 0 (the study's data): CV picks {tutorial['cv_lambda']:g}, test "
             f"{tutorial[f'cv_test_{s}']:.3f}")
 
 
