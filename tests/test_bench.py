@@ -1,4 +1,5 @@
-"""The benchmark's two pieces of arithmetic: the sklearn alpha conversion and the FLOP count."""
+"""The benchmark's arithmetic: the sklearn alpha conversions (classifier and regressor) and the
+FLOP count."""
 
 import warnings
 
@@ -84,3 +85,30 @@ def test_saturation_is_the_first_population_near_the_lowest_cost():
     costs = {"1": 0.0625, "6": 0.0266, "20": 0.0186, "60": 0.0218, "200": 0.0174}
     assert saturation(costs) == 20  # 0.0186 <= 1.2 * 0.0174; 0.0266 is not
     assert saturation({"1": 1.0}) == 1
+
+
+def test_the_regressors_alpha_gives_half_of_keras_objective():
+    """MLPRegressor minimizes half the mean squared error plus 0.5 * alpha * sum(W^2) / rows:
+    with `real.alpha`, exactly half of Keras' MSE + l2 * sum(W^2), so the same minimum."""
+    from types import SimpleNamespace
+
+    from sklearn.neural_network import MLPRegressor
+
+    from weightreg import tasks
+    from weightreg.bench import real
+
+    x, y = make_moons(n_samples=real.BATCH_SIZE, noise=0.2, random_state=1)
+    target = x[:, 0] * 2.0 + y
+    regressor = MLPRegressor(hidden_layer_sizes=(7,), solver="adam",
+                             batch_size=real.BATCH_SIZE, max_iter=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        regressor.fit(x, target)
+    alpha = real.alpha(SimpleNamespace(task=tasks.regression()), KERAS_L2)
+    assert alpha == sklearn_alpha(KERAS_L2, real.BATCH_SIZE) / 2
+    loss, _ = sklearn_loss_and_kernel_gradients(regressor, x, target, alpha)
+    plain, _ = sklearn_loss_and_kernel_gradients(regressor, x, target, 0.0)
+    mse = np.mean((regressor.predict(x) - target) ** 2)
+    assert plain == pytest.approx(mse / 2, rel=1e-9)
+    assert loss - plain == pytest.approx(
+        KERAS_L2 * sum(np.sum(w ** 2) for w in regressor.coefs_) / 2, rel=1e-9)

@@ -137,6 +137,24 @@ def test_a_table_without_a_column_names_it_and_its_stage(tmp_path, capsys):
     assert not (tmp_path / "figures").exists()
 
 
+@pytest.mark.parametrize("cell, shown", [("oops", "'oops'"), ("inf", "inf")])
+def test_a_word_or_an_infinity_in_a_plot_table_is_named(tmp_path, capsys, cell, shown):
+    (tmp_path / "split.npz").write_bytes(SPLIT)
+    plots = tmp_path / "plots"
+    plots.mkdir()
+    for table in (ROOT / "plots").glob("*.csv"):
+        text = table.read_text()
+        (plots / table.name).write_text(with_cell(text, 2, "test_acc", cell)
+                                        if table.name == "placement.csv" else text)
+    status = cli.main(["figures", "--data", str(tmp_path / "split.npz"),
+                       "--points", str(ROOT / "data/points.csv"), "--tables", str(plots),
+                       "--out", str(tmp_path / "figures")])
+    error = capsys.readouterr().err
+    assert status == 2 and error.count("\n") == 1, error
+    assert f"placement.csv: column test_acc, row 2: {shown} is not a finite number" in error
+    assert "dvc repro placement" in error
+
+
 def test_duplicate_keys_and_bytes_that_are_not_utf8_are_refused(tmp_path, capsys):
     twice = tmp_path / "twice.yaml"
     twice.write_text(GOOD.replace("lambda: 1.0e-3", "lambda: 1.0e-3\nlambda: 5.0e-2", 1))

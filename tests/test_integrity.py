@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from types import SimpleNamespace
 
 import pytest
 import yaml
@@ -80,48 +81,56 @@ def training(process) -> bool:
         return False
 
 
+def dvc_env():
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "DVC_NO_ANALYTICS": "1"}
+    env.pop("PYTHONPATH", None)  # the stages find the code by dvc.yaml alone
+    return env
+
+
+def stage_pid(project, stage):
+    """The Python process of `stage`, started by a dvc in `project`."""
+    for entry in os.listdir("/proc"):
+        try:
+            command = open(f"/proc/{entry}/cmdline", "rb").read().split(b"\0")
+            here = os.readlink(f"/proc/{entry}/cwd") == str(project)
+        except (OSError, ValueError):
+            continue
+        if here and b"weightreg" in command and stage.encode() in command:
+            return int(entry)
+    return None
+
+
 @pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="Linux's /proc")
-def test_editing_params_mid_run_writes_nothing(scratch):
-    out = scratch / "fresh"
-    command = [sys.executable, "-m", "weightreg", "regularized", "--data", "data/split.npz",
-               "--baseline", "members/baseline.csv", "--members", f"{out}/members.csv",
-               "--curves", f"{out}/curves.csv", "--metrics", f"{out}/metrics.json"]
-    stage = subprocess.Popen(command, cwd=scratch, env=os.environ | CODE, text=True,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert wait_for(lambda: training(stage)), "the stage did not start"
-    time.sleep(2)
+def test_editing_params_mid_run_stores_no_result(scratch):
+    """The issue's case: `dvc repro -f -s regularized &`, then lambda edited while it trains.
+    The stage refuses to write, so DVC records nothing: no wrong lock, no wrong run-cache."""
+    lock = (scratch / "dvc.lock").read_bytes()
+    dvc = subprocess.Popen(["dvc", "repro", "--force", "--single-item", "regularized"],
+                           cwd=scratch, env=dvc_env(), text=True, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE)
+    assert wait_for(lambda: stage_pid(scratch, "regularized") is not None), "no stage"
+    assert wait_for(lambda: training(SimpleNamespace(pid=stage_pid(scratch, "regularized"))))
     text = (scratch / "params.yaml").read_text()
     (scratch / "params.yaml").write_text(text.replace("lambda: 0.001", "lambda: 0.05"))
-    _, error = stage.communicate(timeout=600)
-    assert stage.returncode == 2, error
-    assert error.startswith("weightreg regularized: error: params.yaml changed while this "
-                            "stage ran"), error
-    assert error.count("\n") == 1 and not out.exists()
+    out, error = dvc.communicate(timeout=600)
+    assert dvc.returncode != 0
+    assert "weightreg regularized: error: params.yaml changed while this stage ran" in error
+    assert (scratch / "dvc.lock").read_bytes() == lock
+    assert not (scratch / "members/regularized.csv").exists()  # DVC removed it, nothing came
+    status = subprocess.run(["dvc", "status"], cwd=scratch, env=dvc_env(), text=True,
+                            capture_output=True).stdout
+    assert "regularized" in status  # not up to date: the next `dvc repro` trains it again
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="Linux's /proc")
 def test_a_stage_whose_dvc_was_killed_writes_nothing(scratch):
     before = (scratch / "members/grid.csv").read_bytes()
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "DVC_NO_ANALYTICS": "1"}
-    env.pop("PYTHONPATH", None)
     dvc = subprocess.Popen(["dvc", "repro", "--force", "--single-item", "grid"], cwd=scratch,
-                           env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           env=dvc_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                            start_new_session=True)
 
-    def stage_pid():
-        """The grid stage's Python process, started by that dvc in the scratch project."""
-        for entry in os.listdir("/proc"):
-            try:
-                command = (open(f"/proc/{entry}/cmdline", "rb").read().split(b"\0"))
-                here = os.readlink(f"/proc/{entry}/cwd") == str(scratch)
-            except (OSError, ValueError):
-                continue
-            if here and b"weightreg" in command and b"grid" in command:
-                return int(entry)
-        return None
-
-    assert wait_for(lambda: stage_pid() is not None), "the stage did not start"
-    pid = stage_pid()
+    assert wait_for(lambda: stage_pid(scratch, "grid") is not None), "the stage did not start"
+    pid = stage_pid(scratch, "grid")
     assert wait_for(lambda: len(os.listdir(f"/proc/{pid}/task")) > 8)
     dvc.send_signal(signal.SIGKILL)  # as a user kills it by its process id
     dvc.wait()

@@ -69,6 +69,7 @@ def test_lambda_in_every_form_a_user_types(text, expected):
     ("data.moons.noise", -0.1, ">= 0"),
     ("data.source", "mnist", "moons, breast_cancer, digits, wine, iris, diabetes, csv"),
     ("data.task", "ranking", "auto, binary, multiclass, regression"),
+    ("data.task", "regression", "auto or binary for data.source moons"),
     ("data.test_fraction", 1.5, "between 0 and 1"),
     ("data.n_train", 0, ">= 1"),
     ("data.path", "", "a non-empty text"),

@@ -108,7 +108,9 @@ def test_a_real_valued_csv_target_is_regression_and_task_can_be_forced(tmp_path)
     ("a,label\n" + "".join(f"{i},same\n" for i in range(10)), "label", "auto", None,
      "only one class (same)"),
     ("a,label\n" + "".join(f"{i},{'rare' if i == 0 else 'common'}\n" for i in range(20)),
-     "label", "auto", None, "class 'rare' has 1 rows, fewer than selection.folds = 2"),
+     "label", "auto", None, "class 'rare' has 1 rows, fewer than 2: the train/test split"),
+    ("a,b,label\n1,inf,0\n2,3,1\n3,4,0\n4,5,1\n", "label", "auto", None,
+     "columns b hold infinite values"),
     (WINE_LIKE, "label", "auto", 500, "data.n_train = 500 is not allowed; expected at most the 28"),
     (WINE_LIKE, "label", "regression", None, "data.task = 'regression' does not fit"),
     ("a,label\n" + "".join(f"{i},{i % 3}\n" for i in range(30)), "label", "binary", None,
@@ -121,3 +123,18 @@ def test_bad_sources_are_refused_in_one_line(tmp_path, text, target, task, n_tra
                               n_train=n_train))
     assert message.format(path=path) in str(error.value)
     assert "\n" not in str(error.value)
+
+
+def test_each_class_needs_training_rows_for_every_fold():
+    with pytest.raises(io.BadInput, match="the training rows of class .* fewer than 5: "
+                                          "selection.folds = 5 needs one in every fold"):
+        data.prepare(settings(source="iris", n_train=12), folds=5)
+    assert len(data.prepare(settings(source="iris", n_train=30), folds=5).split.y_train) == 30
+
+
+def test_r2_of_a_constant_target_is_scikit_learns():
+    from weightreg import tasks
+
+    task = tasks.regression()
+    constant = np.ones(4)
+    assert list(task.scores(np.array([0.0, 0.25]), constant)) == [1.0, 0.0]

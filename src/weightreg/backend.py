@@ -125,7 +125,12 @@ def heal_xla_cache() -> list[Path]:
     from google.protobuf import empty_pb2
     from google.protobuf.message import DecodeError
 
-    folder = xla_cache_folder()
+    chosen = re.search(r"--tf_xla_persistent_cache_directory=(\S+)",
+                       os.environ.get("TF_XLA_FLAGS", ""))
+    try:
+        folder = Path(chosen.group(1)) if chosen else xla_cache_folder()
+    except (OSError, RuntimeError, PackageNotFoundError):
+        return []
     if folder is None or not folder.is_dir():
         return []
     damaged = []

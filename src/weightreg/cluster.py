@@ -111,8 +111,8 @@ def cpus() -> int:
 
 @functools.cache
 def code_fingerprint() -> str:
-    """A hash of weightreg's source as this process first read it (its modules are loaded by
-    then): a worker must run the same code as the stage."""
+    """A hash of weightreg's source on disk when this process first asks (`guard.code_digest`,
+    the benchmarks left out): a worker must run the same code as the stage."""
     from weightreg import guard
 
     return guard.code_digest()

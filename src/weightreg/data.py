@@ -121,6 +121,11 @@ def _read_csv(path: str, target: str) -> Table:
     if text:
         raise BadInput(f"{path}: feature columns {', '.join(text)} are not numeric; encode or "
                        "drop them (only data.target may hold labels)")
+    numbers = frame.select_dtypes("number")
+    infinite = [str(name) for name in numbers.columns if not np.isfinite(numbers[name]).all()]
+    if infinite:
+        raise BadInput(f"{path}: columns {', '.join(infinite)} hold infinite values; replace or "
+                       "drop them before the study")
     return Table(features.to_numpy(np.float64), frame[target].to_numpy(),
                  tuple(map(str, features.columns)), path)
 
@@ -183,12 +188,7 @@ def split(table: Table, task: Task, classes: tuple[str, ...], y: np.ndarray, set
     from sklearn.preprocessing import StandardScaler
 
     if task.classifies:
-        counts = np.bincount(y.astype(int), minlength=len(classes))
-        smallest = int(np.argmin(counts))
-        if counts[smallest] < folds:
-            raise BadInput(f"{table.source}: class {classes[smallest]!r} has "
-                           f"{counts[smallest]} rows, fewer than selection.folds = {folds}; "
-                           "each class needs a row in every fold")
+        _enough_rows(y, classes, 2, f"{table.source}: class", "the train/test split needs two")
     try:
         x_train, x_test, y_train, y_test = train_test_split(
             table.x, y, test_size=settings.test_fraction, random_state=settings.random_state,
@@ -205,6 +205,9 @@ def split(table: Table, task: Task, classes: tuple[str, ...], y: np.ndarray, set
         if task.classifies and len(np.unique(y_train)) < 2:
             raise BadInput(f"params.yaml: data.n_train = {settings.n_train!r} keeps training "
                            "rows of one class only; expected more rows")
+    if task.classifies:  # selection's StratifiedKFold runs on the training rows
+        _enough_rows(y_train, classes, folds, f"{table.source}: the training rows of class",
+                     f"selection.folds = {folds} needs one in every fold")
     scaler = StandardScaler().fit(x_train)
     x_train, x_test = scaler.transform(x_train), scaler.transform(x_test)
     if not task.classifies:
@@ -213,6 +216,17 @@ def split(table: Table, task: Task, classes: tuple[str, ...], y: np.ndarray, set
         y_test = target.transform(y_test[:, None])[:, 0]
     as32 = [np.ascontiguousarray(a, np.float32) for a in (x_train, y_train, x_test, y_test)]
     return Dataset(Split(*as32), task, table.source, table.features, classes)
+
+
+def _enough_rows(y: np.ndarray, classes: tuple[str, ...], least: int, what: str,
+                 why: str) -> None:
+    counts = np.bincount(y.astype(int), minlength=len(classes))
+    smallest = int(np.argmin(counts))
+    if counts[smallest] < least:
+        hint = ("; if the target is a quantity rather than classes, set data.task: regression"
+                if len(classes) > 10 else "")
+        raise BadInput(f"{what} {classes[smallest]!r} has {counts[smallest]} rows, fewer than "
+                       f"{least}: {why}{hint}")
 
 
 def draws(settings: Data, count: int, folds: int = 2) -> list[tuple[int, Dataset]]:

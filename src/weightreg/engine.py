@@ -422,12 +422,15 @@ _BUILDING = threading.Lock()  # groups train in threads: one of them builds a sh
 
 
 def _program(task: Task, n_train: int, batch_size: int, shuffle: bool, own_rows: bool,
-             curves: bool):
-    key = (task, n_train, batch_size, shuffle, own_rows, curves)
+             curves: bool, network: tuple):
+    """The compiled programs of one layout, and of one `network` (its weights' shapes but the
+    members' axis): a program traced for other widths would be relaxed to any width, which
+    `forward` cannot take."""
+    key = (task, n_train, batch_size, shuffle, own_rows, curves, network)
     with _BUILDING:
         if key not in _PROGRAMS:
-            _PROGRAMS[key] = (_quiet(lambda: _build_program(*key)[0], _no_epochs),
-                              _quiet(lambda: _build_program(*key)[1]))
+            _PROGRAMS[key] = (_quiet(lambda: _build_program(*key[:-1])[0], _no_epochs),
+                              _quiet(lambda: _build_program(*key[:-1])[1]))
         return _PROGRAMS[key]
 
 
@@ -644,7 +647,8 @@ def _train_group(rows, arrays: MemberArrays, task, epochs, batch_size, shuffle, 
     tf = backend.tensorflow()
 
     run_chunk, evaluate = _program(task, rows["y_train"].shape[-1], batch_size, shuffle,
-                                   own_rows=rows["y_train"].ndim == 2, curves=curves)
+                                   own_rows=rows["y_train"].ndim == 2, curves=curves,
+                                   network=tuple(w.shape[1:] for w in arrays.initial))
     chunk = min(CHUNK_EPOCHS, epochs)
     inputs = _chunk_inputs(rows, arrays, chunk, learning_rate)
     pieces = []

@@ -31,12 +31,18 @@ class Stale(BadInput):
 
 
 def code_digest() -> str:
-    """A hash of the code as it is on disk now: the package's modules, less the benchmarks."""
+    """A hash of the code as it is on disk now: the package's modules, less the benchmarks (and
+    an editor's hidden files, or a file that vanishes while it saves)."""
     digest = hashlib.sha256()
     for path in sorted(PACKAGE.rglob("*.py")):
         relative = path.relative_to(PACKAGE)
-        if relative.parts[0] != "bench":
-            digest.update(str(relative).encode() + b"\0" + path.read_bytes())
+        if relative.parts[0] == "bench" or any(part.startswith(".") for part in relative.parts):
+            continue
+        try:
+            content = path.read_bytes()
+        except OSError:
+            continue
+        digest.update(str(relative).encode() + b"\0" + content)
     return digest.hexdigest()[:16]
 
 
@@ -47,33 +53,48 @@ def _file_digest(path: Path) -> str | None:
         return None
 
 
-def ancestry() -> tuple[tuple[int, int], ...]:
-    """(pid, parent pid) of this process and of each ancestor up to the first process, as
-    Linux's /proc tells them; elsewhere this process's only."""
-    chain, pid = [], os.getpid()
-    while pid > 1:
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-        except OSError:
-            if pid == os.getpid():  # no /proc: the parent is all we know
-                return ((pid, os.getppid()),)
-            break
-        parent = int(stat.rsplit(")", 1)[1].split()[1])  # the name may hold spaces
-        chain.append((pid, parent))
-        pid = parent
-    return tuple(chain)
-
-
-def _alive(pid: int, parent: int) -> bool:
-    """Whether process `pid` still runs with the same parent (a process whose parent died is
-    handed to another)."""
-    if pid == os.getpid():
-        return os.getppid() == parent
+def _parent(pid: int) -> int | None:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[1])  # the name may hold spaces
+
+
+def _is_dvc(pid: int) -> bool:
+    """Whether a process runs DVC (`dvc ...`, or `python .../bin/dvc ...`)."""
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[:3]  # python -m dvc
+    except OSError:
         return False
-    return int(stat.rsplit(")", 1)[1].split()[1]) == parent
+    return any(Path(arg.decode(errors="replace")).name == "dvc" for arg in argv)
+
+
+def ancestry() -> tuple[tuple[int, int | None], ...]:
+    """The processes between this one and the nearest `dvc` above it, as (pid, parent pid),
+    and the `dvc` itself as (pid, None): what must stay as it is. What is above `dvc` may go
+    (`nohup`, a terminal closed, a queue's launcher). Without a `dvc` above (a stage run by
+    hand) or without Linux's /proc: this process's parent only."""
+    chain, pid = [], os.getpid()
+    while pid > 1:
+        parent = _parent(pid)
+        if parent is None:
+            break
+        chain.append((pid, parent))
+        if _is_dvc(parent):
+            return (*chain, (parent, None))
+        pid = parent
+    return ((os.getpid(), os.getppid()),)
+
+
+def _alive(pid: int, parent: int | None) -> bool:
+    """Whether process `pid` still runs with the same parent (a process whose parent died is
+    handed to another); for the `dvc` at the top (`parent` None), whether it runs at all."""
+    if pid == os.getpid():
+        return os.getppid() == parent
+    if parent is None:
+        return Path(f"/proc/{pid}").exists()
+    return _parent(pid) == parent
 
 
 @dataclass(frozen=True)

@@ -126,6 +126,23 @@ class Table(dict):
         raise BadInput(f"{self.path}: no column {name!r} (it has {', '.join(self)}); "
                        f"{rerun(self.stage)}")
 
+    def check_numbers(self) -> Table:
+        """Every column that holds numbers holds only numbers, finite ones (or `None`, this
+        module's word for a value that was not finite, such as the spread of one seed): a
+        word or an infinity typed into a table is named with its column and row."""
+        for name, values in self.items():
+            if values.dtype.kind == "f":
+                bad = np.flatnonzero(~np.isfinite(values))
+            else:
+                numeric = np.array([_is_number(v) for v in values])
+                bad = (np.flatnonzero(~numeric & (values != "None")) if numeric.any()
+                       else np.array([], int))
+            if bad.size:
+                raise BadInput(f"{self.path}: column {name}, row {bad[0] + 1}: "
+                               f"{values[bad[0]].item()!r} is not a finite number; "
+                               f"{rerun(self.stage)}")
+        return self
+
     def numbers(self, name: str, low: float = -math.inf, high: float = math.inf,
                 whole: bool = False) -> np.ndarray:
         """A column checked: numbers, finite, within [low, high] (whole numbers if `whole`);

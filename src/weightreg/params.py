@@ -376,6 +376,9 @@ def parse(raw: Any) -> Params:
         raise _fail("sequence.length", p.sequence.length, "at least 5")
     if p.boundaries.resolution < 2:
         raise _fail("boundaries.resolution", p.boundaries.resolution, "at least 2")
+    if p.data.source == "moons" and p.data.task not in ("auto", "binary"):
+        raise _fail("data.task", p.data.task, "auto or binary for data.source moons (two "
+                    "classes)")
     moons = p.data.moons
     if moons.n_train >= moons.n_samples:
         raise _fail("data.moons.n_train", moons.n_train,

@@ -314,8 +314,9 @@ def summary(outcome: Outcome, control: np.ndarray | None = None,
 
 
 def summaries(outcomes: Sequence[Outcome], baseline: Members) -> list[dict[str, float]]:
-    """Each outcome's summary, paired seed by seed with the baseline's members, and the exact
-    McNemar test of its consensus rows against the baseline's."""
+    """Each outcome's summary, paired seed by seed with the baseline's members, and the
+    row-level test of its test rows against the baseline's (McNemar's, or Wilcoxon's for
+    regression)."""
     control_rows = baseline.test_rows(BASELINE, outcomes[0].seeds)
     if control_rows.shape[1] != outcomes[0].test_rows.shape[1]:
         raise io.BadInput(f"{baseline.path}: its members were tested on "

@@ -9,7 +9,7 @@ score a study reports.
 
 Keras computes both cross-entropies from the logits behind the sigmoid or softmax, without
 clipping (`keras.src.backend.tensorflow.nn._get_logits`), which is what the engine does. The
-engine and the study ask the task; they never test which task it is.
+engine and the study ask the task for its loss, score and names.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ class Task:
     outputs: int  # the output layer's width
     activation: str | None  # the output layer's Keras activation (None: linear)
     keras_loss: str  # the loss as `model.compile` names it
-    score: str  # the score's column suffix in every table: test_acc, test_r2
+    score: str  # the score's column suffix in every table: acc (test_acc) or r2 (test_r2)
     score_name: str  # for people: titles, axes, result lines
     classifies: bool  # rows are right or wrong (McNemar's test), or have squared errors
 
@@ -67,7 +67,10 @@ class Task:
         if self.classifies:
             return np.rint(mean_row_score * rows) / rows
         variance = np.var(np.asarray(y, np.float64), axis=-1)
-        return 1.0 - mean_row_score / variance
+        # Constant targets: r2_score's answer, 1 for a perfect fit and 0 otherwise.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(variance > 0, 1.0 - mean_row_score / variance,
+                            np.where(mean_row_score == 0, 1.0, 0.0))
 
 
 def binary() -> Task:

@@ -17,7 +17,10 @@ with l2(1e-3) on the hidden kernel:
    pass alone (`engine.forward` in a compiled loop, the same groups in threads), the part of an
    epoch that XLA compiles best.
 5. One 4000-epoch model with curves, compile included: engine versus Keras with validation.
-6. With Dask's `distributed` installed: a stage-sized population (180 members, the grid's, in
+6. Real data (`weightreg.bench.real`): breast_cancer, digits and diabetes beside
+   scikit-learn and Keras, the 5-fold l2 grid against `GridSearchCV(n_jobs=2)`, and the growth
+   of the engine's cost, compile time and memory with rows.
+7. With Dask's `distributed` installed: a stage-sized population (180 members, the grid's, in
    4 groups of 45) in this process against a local Dask cluster of one worker per CPU
    (WEIGHTREG_BACKEND=dask): the cluster's start, the first call (workers import TensorFlow and
    compile), and the steady cost, as a ratio. The README turns them into an estimate for N
@@ -371,6 +374,9 @@ def measure(config: Config, log: Callable[[str], None]) -> dict[str, object]:
         timings[size] = engine_timing(split, size, epochs, config.repeats)
     log(f"engine on a local Dask cluster, K={DASK_MEMBERS}")
     on_dask = dask_timing(split, config.dask_epochs, config.repeats)
+    from weightreg.bench import real
+
+    on_real_data = real.measure(config.name == "quick", log)
     flops = engine_flops_per_member_epoch(len(split.y_train), len(split.y_test), HIDDEN_UNITS,
                                           BATCH_SIZE)
     reference = timings[REFERENCE_MEMBERS].ms_per_model_epoch
@@ -403,6 +409,7 @@ def measure(config: Config, log: Callable[[str], None]) -> dict[str, object]:
         "forward_gflops": forward / 1e9,
         "forward_fraction": forward / matmul,
         "dask": on_dask,
+        **on_real_data,
         "machine": machine_info(),
     }
 
@@ -496,7 +503,10 @@ def main(argv: list[str] | None = None) -> int:
         from weightreg import io, plots
 
         io.write({args.figure: plots.png(plots.benchmark(results))})
+    from weightreg.bench import real
+
     print(table(results))
+    print(real.table(results))
     print(json.dumps(results))
     return 0
 

@@ -32,7 +32,8 @@ class Tables(Mapping):
 
     def __getitem__(self, name: str):
         if name not in self.read:
-            self.read[name] = io.read_csv(self.folder / f"{name}.csv", WRITTEN_BY.get(name, name))
+            self.read[name] = io.read_csv(self.folder / f"{name}.csv",
+                                          WRITTEN_BY.get(name, name)).check_numbers()
         return self.read[name]
 
     def __iter__(self):
