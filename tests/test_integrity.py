@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import pytest
 import yaml
 
-from tiny import BIN, CODE, ROOT, TINY
+from tiny import BIN, ROOT, TINY
 from weightreg import guard, io
 
 # Long enough to edit or kill something while it trains (a minute or more), stopped between two
@@ -165,5 +165,5 @@ def test_a_damaged_xla_cache_entry_is_deleted_and_compiled_again(tmp_path, damag
     assert again.returncode == 0, again.stderr
     assert again.stdout == first.stdout  # the same numbers, compiled afresh
     lines = [line for line in again.stderr.splitlines() if "XLA's cache" in line]
-    assert len(lines) == 1 and f"damaged entr" in lines[0], again.stderr
+    assert len(lines) == 1 and "damaged entr" in lines[0], again.stderr
     assert "Traceback" not in again.stderr

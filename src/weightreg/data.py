@@ -16,7 +16,6 @@ import io as _bytes
 import json
 import zipfile
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
