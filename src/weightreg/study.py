@@ -317,13 +317,15 @@ def summaries(outcomes: Sequence[Outcome], baseline: Members) -> list[dict[str, 
     """Each outcome's summary, paired seed by seed with the baseline's members, and the
     row-level test of its test rows against the baseline's (McNemar's, or Wilcoxon's for
     regression)."""
-    control_rows = baseline.test_rows(BASELINE, outcomes[0].seeds)
-    if control_rows.shape[1] != outcomes[0].test_rows.shape[1]:
-        raise io.BadInput(f"{baseline.path}: its members were tested on "
-                          f"{control_rows.shape[1]} rows, this data has "
-                          f"{outcomes[0].test_rows.shape[1]}; {io.rerun('baseline')}")
-    return [summary(o, baseline.paired(BASELINE, o.seeds), baseline.test_rows(BASELINE, o.seeds))
-            for o in outcomes]
+    results = []
+    for outcome in outcomes:
+        control_rows = baseline.test_rows(BASELINE, outcome.seeds)
+        if control_rows.shape[1] != outcome.test_rows.shape[1]:
+            raise io.BadInput(f"{baseline.path}: its members were tested on "
+                              f"{control_rows.shape[1]} rows, this data has "
+                              f"{outcome.test_rows.shape[1]}; {io.rerun('baseline')}")
+        results.append(summary(outcome, baseline.paired(BASELINE, outcome.seeds), control_rows))
+    return results
 
 
 def summary_table(outcomes: Sequence[Outcome], summaries: Sequence[Mapping[str, float]],

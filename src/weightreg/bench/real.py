@@ -32,6 +32,8 @@ import time
 import warnings
 from dataclasses import replace
 
+from weightreg.bench.speed import median_seconds as median, seconds
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 HIDDEN = (64, 64)
@@ -204,16 +206,6 @@ def rows_scaling(rows: int, epochs: int) -> dict[str, float]:
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     return {"rows": rows, "us_per_member_row_epoch": steady / (ROWS_MEMBERS * rows) * 1e6,
             "compile_s": max(first - steady, 0.0), "peak_mb": peak_kb / 1024}
-
-
-def seconds(run) -> float:
-    started = time.perf_counter()
-    run()
-    return time.perf_counter() - started
-
-
-def median(run, repeats: int) -> float:
-    return statistics.median(seconds(run) for _ in range(repeats))
 
 
 def measure(quick: bool, log) -> dict[str, object]:
