@@ -222,9 +222,12 @@ def test_group_sizes():
     assert engine.group_sizes(600, 64) == (10, 60)
     assert engine.group_sizes(130, 64) == (3, 44)
     assert engine.group_sizes(5, 64) == (1, 5)
-    # Split for several CPUs: up to 4 groups of at least 16 members.
+    # Split for several CPUs: 4, 2 or 1 groups, of at least 12 members each.
     assert engine.group_sizes(10, 64, split=4) == (1, 10)
+    assert engine.group_sizes(24, 64, split=4) == (2, 12)
+    assert engine.group_sizes(30, 64, split=4) == (2, 15)  # a 5-fold grid of 6 values
     assert engine.group_sizes(40, 64, split=4) == (2, 20)
+    assert engine.group_sizes(60, 64, split=4) == (4, 15)
     assert engine.group_sizes(180, 64, split=4) == (4, 45)
     assert engine.group_sizes(700, 64, split=4) == (11, 64)
 
@@ -377,3 +380,42 @@ def test_large_sets_are_scored_in_chunks_with_the_same_numbers(monkeypatch):
     np.testing.assert_allclose(whole.final_test_loss, chunked.final_test_loss, rtol=1e-5)
     np.testing.assert_allclose(whole.history["test_loss"], chunked.history["test_loss"],
                                rtol=1e-5)
+
+
+@pytest.mark.parametrize("source", ["breast_cancer", "wine", "diabetes"])
+@pytest.mark.parametrize("evaluation_rows", [1024, 16])  # one pass, or chunks of rows
+def test_members_own_rows_of_different_sizes_train_in_one_call_as_each_alone(
+        source, evaluation_rows, monkeypatch):
+    # k-fold folds differ in size by a row or so: one call pads them to the longest and masks
+    # the padding. 70, 69 and 65 rows are 3 batches of 32 (the last one partial); 64 rows are
+    # 2 batches, so that member goes into a call of its own.
+    monkeypatch.setattr(engine, "EVALUATION_ROWS", evaluation_rows)
+    engine._PROGRAMS.clear()
+    split = real(source).split
+    task = real(source).task
+    sizes = ((70, 30), (69, 31), (65, 27), (64, 30))
+    own = [data.Split(split.x_train[:n], split.y_train[:n], split.x_test[:m], split.y_test[:m])
+           for n, m in sizes]
+    members = [engine.Member(seed, "l2", {"hidden_kernel": 1e-3}, data=rows)
+               for seed, rows in enumerate(own)]
+    kwargs = dict(hidden_units=(16, 8), task=task, epochs=12, batch_size=32,
+                  learning_rate=1e-3, progress=False, curves=True)
+    together = engine.train(split, members, **kwargs)
+    np.testing.assert_array_equal(together.test_counts, [m for _, m in sizes])
+    assert together.final_test_rows.shape == (4, 31)
+    for k, member in enumerate(members):
+        alone = engine.train(split, [member], **kwargs)
+        for ours, theirs in zip(together.weights, alone.weights, strict=True):
+            np.testing.assert_allclose(ours[k], theirs[0], atol=1e-6, rtol=0)
+        for name in ("final_train_score", "final_test_score", "final_train_loss",
+                     "final_test_loss"):
+            np.testing.assert_allclose(getattr(together, name)[k], getattr(alone, name)[0],
+                                       rtol=1e-5, atol=1e-6, err_msg=f"member {k}, {name}")
+        for name, values in alone.history.items():
+            np.testing.assert_allclose(together.history[name][:, k], values[:, 0], rtol=1e-5,
+                                       atol=1e-6, err_msg=f"member {k}, {name}")
+        m = together.test_counts[k]
+        np.testing.assert_allclose(together.final_test_rows[k, :m], alone.final_test_rows[0],
+                                   rtol=1e-5, atol=1e-6)
+        assert not together.final_test_rows[k, m:].any()  # padding: False, or 0
+    engine._PROGRAMS.clear()

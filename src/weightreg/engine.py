@@ -73,7 +73,9 @@ class Member:
     decay: Mapping[str, float] = field(default_factory=dict)
     schedule: np.ndarray | None = field(default=None, compare=False, repr=False)
     # The member's own training and test rows (another draw of the data, a fold, a resample);
-    # None trains on the split given to `train`. All members of a call have the same shapes.
+    # None trains on the split given to `train`. Members' own rows may differ in number (the
+    # folds of k-fold cross-validation): they are padded to the longest and masked, so that
+    # one compiled program trains them all.
     data: Split | None = field(default=None, compare=False, repr=False)
 
 
@@ -91,6 +93,8 @@ class Result:
     # [K, test rows]: which test rows each member classifies right (booleans), or each row's
     # squared error (regression).
     final_test_rows: np.ndarray
+    test_counts: np.ndarray  # [K]: each member's test rows; its entries of `final_test_rows`
+    # past that are padding (False, or 0)
     weights: tuple[np.ndarray, ...]  # final weights, stacked per member, in `groups` order
     diverged_at: np.ndarray  # first epoch whose loss is NaN or infinite, -1 where none is
 
@@ -200,7 +204,8 @@ def _shuffle_keys(seeds, epoch, n_rows):
 @dataclass(frozen=True)
 class Batch:
     """One batch of every member: inputs [K, rows, ...], targets [K, rows], and which rows are
-    real (1) or padding (0), [rows], shared by all members."""
+    real (1) or padding (0): [rows], shared by all members, or [K, rows] where members' own rows
+    differ in number."""
 
     x: object
     y: object
@@ -235,7 +240,7 @@ def train_step(task: Task, weights, moments, velocities, step, batch: Batch, sca
     rows of the score, the data loss and the total loss, each [K]."""
     tf = backend.tensorflow()
 
-    count = tf.reduce_sum(batch.real)
+    count = tf.reduce_sum(batch.real, axis=-1)  # [] or [K]
     with tf.GradientTape() as tape:
         tape.watch(weights)
         logits = forward(weights, batch.x)
@@ -249,19 +254,32 @@ def train_step(task: Task, weights, moments, velocities, step, batch: Batch, sca
                 learning_rate), sums
 
 
-def measure(task: Task, weights, x, y):
+def measure(task: Task, weights, x, y, counts=None):
     """Every member on a whole set of rows: the mean score contribution and mean data loss, two
     [K] vectors, and each row's score contribution, [K, rows] (see `Task.row_score`). Sets of
     more than EVALUATION_ROWS rows go through a compiled loop over chunks of rows, so memory
-    stays bounded for any number of rows."""
+    stays bounded for any number of rows. `counts` ([K]) says how many of each member's own
+    rows are real where they differ in number (None: all); padding rows count for nothing and
+    score 0."""
     tf = backend.tensorflow()
 
     n_rows = y.shape[-1]  # None in a trace relaxed to any shape (`reduce_retracing`)
+    divisor = n_rows if counts is None else tf.cast(counts, tf.float32)
+
+    def real_of(index):  # which of the rows at `index` are real: [rows] or [K, rows]
+        if counts is None:
+            return tf.cast(index < n_rows, tf.float32)
+        return tf.cast(index[None, :] < counts[:, None], tf.float32)
+
     if n_rows is None or n_rows <= EVALUATION_ROWS:
         logits = forward(weights, x)
         scores = task.row_score(logits, y)
-        return (tf.reduce_mean(scores, axis=1), tf.reduce_mean(task.loss(logits, y), axis=1),
-                scores)
+        if counts is None:
+            return (tf.reduce_mean(scores, axis=1),
+                    tf.reduce_mean(task.loss(logits, y), axis=1), scores)
+        real = real_of(tf.range(tf.shape(y)[-1]))
+        return (tf.reduce_sum(scores * real, axis=1) / divisor,
+                tf.reduce_sum(task.loss(logits, y) * real, axis=1) / divisor, scores * real)
     size = EVALUATION_ROWS
     n_chunks = -(-n_rows // size)
     row_axis = y.shape.rank - 1  # 0 for rows shared by all members, 1 for members' own
@@ -269,12 +287,12 @@ def measure(task: Task, weights, x, y):
 
     def body(c, score_sum, loss_sum, pieces):
         index = c * size + tf.range(size)
-        real = tf.cast(index < n_rows, tf.float32)
+        real = real_of(index)
         index = tf.minimum(index, n_rows - 1)  # padding rows repeat the last row, masked out
         logits = forward(weights, tf.gather(x, index, axis=row_axis))
         chunk_y = tf.gather(y, index, axis=row_axis)
-        scores = task.row_score(logits, chunk_y)
-        return (c + 1, score_sum + tf.reduce_sum(scores * real, axis=1),
+        scores = task.row_score(logits, chunk_y) * real
+        return (c + 1, score_sum + tf.reduce_sum(scores, axis=1),
                 loss_sum + tf.reduce_sum(task.loss(logits, chunk_y) * real, axis=1),
                 pieces.write(c, scores))
 
@@ -283,14 +301,21 @@ def measure(task: Task, weights, x, y):
         lambda c, *_: c < n_chunks, body,
         (tf.constant(0), zeros, zeros, tf.TensorArray(tf.float32, size=n_chunks)))
     rows = tf.reshape(tf.transpose(pieces.stack(), [1, 0, 2]), [members, n_chunks * size])
-    return score_sum / n_rows, loss_sum / n_rows, rows[:, :n_rows]
+    return score_sum / divisor, loss_sum / divisor, rows[:, :n_rows]
 
 
 def _build_program(task: Task, n_train: int, batch_size: int, shuffle: bool, own_rows: bool,
-                   curves: bool):
+                   curves: bool, ragged: bool = False):
     """The compiled chunk of epochs for one task and batch layout (shapes are fixed per call
     site), with rows shared by all members ([rows, ...]) or each member's own ([K, rows, ...]),
-    recording the test rows' metrics every epoch or not (`curves`)."""
+    recording the test rows' metrics every epoch or not (`curves`).
+
+    `ragged`: members' own rows differ in number, padded to `n_train` (and the test rows to
+    theirs); `train_counts` and `test_counts` ([K]) say how many are real. A member's epoch
+    is then exactly what it would be alone: a shuffle of its own rows (their keys are the
+    same, the padding rows' sort last), cut into the same batches, the last one a mean over
+    its real rows. All members have the same number of batches (`train` sees to it).
+    Otherwise the counts are not used."""
     tf = backend.tensorflow()
 
     batch_size = min(batch_size, n_train)  # as in Keras: no padding rows to compute
@@ -299,19 +324,25 @@ def _build_program(task: Task, n_train: int, batch_size: int, shuffle: bool, own
 
     @tf.function(jit_compile=True, reduce_retracing=True, autograph=False)
     def run_chunk(weights, moments, velocities, step, first_epoch, n_epochs, scales,
-                  x_train, y_train, x_test, y_test, seeds, l1, l2, decay, learning_rate):
+                  x_train, y_train, x_test, y_test, train_counts, test_counts, seeds, l1, l2,
+                  decay, learning_rate):
         members = tf.shape(seeds)[0]
         chunk = tf.shape(scales)[0]
+        real_rows = train_counts[:, None] if ragged else n_train  # [K, 1] or a number
+        test_counts = test_counts if ragged else None
 
         def batches(epoch):
-            """Row indices [K, padded] and mask of real rows for each member's epoch."""
+            """Row indices [K, padded] and mask of real rows, [padded] (or [K, padded] when
+            ragged), for each member's epoch."""
             order = tf.range(padded) % n_train
             order = tf.broadcast_to(order[None, :], [members, padded])
             if shuffle and n_batches > 1:
                 keys = tf.cast(_shuffle_keys(seeds, epoch, n_train), tf.int64)
+                if ragged:  # past a member's own rows: a key above any uint32
+                    keys = tf.where(tf.range(n_train)[None, :] < real_rows, keys, 2**32)
                 perm = tf.argsort(keys, axis=1, stable=True)
                 order = tf.concat([perm, order[:, n_train:]], axis=1)
-            mask = tf.cast(tf.range(padded) < n_train, tf.float32)
+            mask = tf.cast(tf.range(padded) < real_rows, tf.float32)
             return order, mask
 
         def epoch_body(i, weights, moments, velocities, step, records):
@@ -329,20 +360,24 @@ def _build_program(task: Task, n_train: int, batch_size: int, shuffle: bool, own
             state = (weights, moments, velocities, step)
             sums = [tf.zeros([members])] * 3  # score, data loss and total loss, over rows
             if n_batches == 1:
-                state, sums = one_batch(order[:, :batch_size], mask[:batch_size], state, sums)
+                state, sums = one_batch(order[:, :batch_size], mask[..., :batch_size], state,
+                                        sums)
             else:  # a loop, so that the program is one step long whatever the rows
                 def batch_body(b, state, sums):
                     start = b * batch_size
+                    real = (tf.slice(mask, [0, start], [members, batch_size]) if ragged
+                            else tf.slice(mask, [start], [batch_size]))
                     state, sums = one_batch(tf.slice(order, [0, start], [members, batch_size]),
-                                            tf.slice(mask, [start], [batch_size]), state, sums)
+                                            real, state, sums)
                     return b + 1, state, [tf.reshape(total, [members]) for total in sums]
 
                 _, state, sums = tf.while_loop(lambda b, *_: b < n_batches, batch_body,
                                                (tf.constant(0), state, sums))
             weights, moments, velocities, step = state
-            row = [sums[0] / n_train, sums[1] / n_train, sums[2] / n_train]
+            rows = tf.cast(train_counts, tf.float32) if ragged else n_train
+            row = [sums[0] / rows, sums[1] / rows, sums[2] / rows]
             if curves:
-                test_score, test_loss, _ = measure(task, weights, x_test, y_test)
+                test_score, test_loss, _ = measure(task, weights, x_test, y_test, test_counts)
                 row += [test_score, test_loss, test_loss + scale * penalty(weights, l1, l2)]
             row = tf.stack(row)
             records = tf.tensor_scatter_nd_update(records, [[i]], row[None])
@@ -354,16 +389,22 @@ def _build_program(task: Task, n_train: int, batch_size: int, shuffle: bool, own
             (tf.constant(0), weights, moments, velocities, step, records))
         return weights, moments, velocities, step, records
 
-    def evaluate(weights, x, y):
-        """`measure` of every member on (x, y)."""
-        return measure(task, weights, x, y)
+    def evaluate(weights, x_train, y_train, x_test, y_test, train_counts, test_counts):
+        """`measure` of every member on the training rows and on the test rows, in one program
+        (one compile), with `*_counts` real rows each when ragged."""
+        return (measure(task, weights, x_train, y_train, train_counts if ragged else None),
+                measure(task, weights, x_test, y_test, test_counts if ragged else None))
 
     # Small sets share one trace of any shape; a large one is traced for its own shape, which
     # `measure` needs to loop over its chunks of rows.
     small = tf.function(evaluate, jit_compile=True, reduce_retracing=True, autograph=False)
     large = tf.function(evaluate, jit_compile=True, autograph=False)
-    return run_chunk, lambda weights, x, y: (
-        small if y.shape[-1] <= EVALUATION_ROWS else large)(weights, x, y)
+
+    def evaluate_any(weights, **rows):
+        largest = max(rows["y_train"].shape[-1], rows["y_test"].shape[-1])
+        return (small if largest <= EVALUATION_ROWS else large)(weights, **rows)
+
+    return run_chunk, evaluate_any
 
 
 def _no_epochs(inputs: dict) -> dict:
@@ -422,11 +463,11 @@ _BUILDING = threading.Lock()  # groups train in threads: one of them builds a sh
 
 
 def _program(task: Task, n_train: int, batch_size: int, shuffle: bool, own_rows: bool,
-             curves: bool, network: tuple):
+             curves: bool, ragged: bool, network: tuple):
     """The compiled programs of one layout, and of one `network` (its weights' shapes but the
     members' axis): a program traced for other widths would be relaxed to any width, which
     `forward` cannot take."""
-    key = (task, n_train, batch_size, shuffle, own_rows, curves, network)
+    key = (task, n_train, batch_size, shuffle, own_rows, curves, ragged, network)
     with _BUILDING:
         if key not in _PROGRAMS:
             _PROGRAMS[key] = (_quiet(lambda: _build_program(*key[:-1])[0], _no_epochs),
@@ -434,17 +475,19 @@ def _program(task: Task, n_train: int, batch_size: int, shuffle: bool, own_rows:
         return _PROGRAMS[key]
 
 
-# On a CPU, a population is split into at least SPLIT groups where each still gets MIN_GROUP
-# members (smaller groups cost more per member-epoch: the benchmark's K=6 costs 1.3x K=20), so
-# that groups train on several CPUs at once. The grid's 180 members on 2 cores, in ms per
+# On a CPU, a population is split into SPLIT groups, or half as many (down to one), where each
+# still gets MIN_GROUP members (smaller groups cost more per member-epoch: the benchmark's K=6
+# costs 1.3x K=20), so that groups train on several CPUs at once; a power of two keeps a 2-core
+# machine's CPUs both busy to the end. The grid's 180 members on 2 cores, in ms per
 # member-epoch: 3 groups of 60 one after another 0.0070, 8 of 23 two at a time 0.0053, 4 of 45
 # two at a time 0.0047. The split depends on the population, never on the number of CPUs: a
-# group's size can change the last bits of its members' numbers.
+# group's size can change the last bits of its members' numbers (not on two moons, whose
+# first layer is elementwise).
 # At most CPU_GROUP members per group on a CPU: larger groups outgrow the cache and cost more
 # per member-epoch.
 CPU_GROUP = 64
 SPLIT = 4
-MIN_GROUP = 16
+MIN_GROUP = 12
 # On a GPU a population trains in as few groups as it can, of at most GPU_GROUP members. The
 # chunk program compiled by jaxlib's XLA on an H200 (`weightreg.bench.gpu`): 20,000 members compiled in
 # 3.5 s and cost 0.000139 ms per member-epoch, 40,000 compiled in 231 s and cost 0.000155.
@@ -453,12 +496,15 @@ GPU_GROUP = 20000
 
 def group_sizes(members: int, limit: int, split: int = 1) -> tuple[int, int]:
     """Split a population into equal groups of at most `limit` members, and into at least
-    `split` groups of at least MIN_GROUP where it is large enough: (groups, members per group).
+    `split` groups (or half as many, ...) of at least MIN_GROUP where it is large enough:
+    (groups, members per group).
 
     Equal groups share one compiled program; the last is padded with copies of the first
     members, whose results are dropped.
     """
-    groups = max(-(-members // limit), min(split, members // MIN_GROUP))
+    while split > 1 and members < split * MIN_GROUP:
+        split //= 2
+    groups = max(-(-members // limit), split)
     return groups, -(-members // groups)
 
 
@@ -487,6 +533,16 @@ def train(split: Split, members: list[Member], *, hidden_units: int | Sequence[i
         raise ValueError("train() needs at least one member")
     k = len(members)
     rows = _rows(split, members)
+    layouts = _batches_per_epoch(rows, batch_size)
+    if len(set(layouts)) > 1:  # members' own rows fall into different numbers of batches
+        parts = [np.flatnonzero(layouts == n) for n in sorted(set(layouts))]
+        return _joined([train(split, [members[j] for j in part], hidden_units=hidden_units,
+                              epochs=epochs, batch_size=batch_size,
+                              learning_rate=learning_rate, task=task, shuffle=shuffle,
+                              initial=initial and tuple(w[part] for w in initial),
+                              label=label, progress=progress,
+                              members_per_call=members_per_call, curves=curves)
+                        for part in parts], parts)
     per_member = _member_arrays(members, hidden_units, epochs, initial,
                                 inputs=split.x_train.shape[-1], outputs=task.outputs)
     on_gpu = bool(tf.config.list_physical_devices("GPU"))
@@ -525,17 +581,20 @@ def train(split: Split, members: list[Member], *, hidden_units: int | Sequence[i
     # Scores from the targets: shared ([rows]) or the members' own ([K, rows]), either of which
     # lines up with the members' axis of [epochs, K] records and [K] final values.
     y_train, y_test = rows.arrays["y_train"], rows.arrays["y_test"]
-    history["train_score"] = task.scores(history["train_score"], y_train)
+    train_counts, test_counts = rows.arrays.get("train_counts"), rows.arrays.get("test_counts")
+    history["train_score"] = task.scores(history["train_score"], y_train, train_counts)
     if curves:
-        history["test_score"] = task.scores(history["test_score"], y_test)
+        history["test_score"] = task.scores(history["test_score"], y_test, test_counts)
     test_rows = joined(lambda run: run.test_rows)
     return Result(
         history=history,
-        final_train_score=task.scores(final["train_score"], y_train),
-        final_test_score=task.scores(final["test_score"], y_test),
+        final_train_score=task.scores(final["train_score"], y_train, train_counts),
+        final_test_score=task.scores(final["test_score"], y_test, test_counts),
         final_train_loss=final["train_loss"],
         final_test_loss=final["test_loss"],
         final_test_rows=test_rows > 0.5 if task.classifies else test_rows,
+        test_counts=(np.full(k, y_test.shape[-1]) if test_counts is None
+                     else test_counts.astype(np.int64)),
         weights=tuple(joined(lambda run, g=g: run.weights[g])
                       for g in range(len(per_member.initial))),
         diverged_at=np.where(finite.all(axis=0), -1, np.argmin(finite, axis=0)))
@@ -543,25 +602,69 @@ def train(split: Split, members: list[Member], *, hidden_units: int | Sequence[i
 
 @dataclass(frozen=True)
 class _Rows:
-    arrays: dict[str, np.ndarray]  # x_train, y_train, x_test, y_test
+    arrays: dict[str, np.ndarray]  # x_train, y_train, x_test, y_test; and train_counts and
+    # test_counts ([K]) where members' own rows differ in number (padded to the longest)
     shared: frozenset[str]  # the names of arrays that all members share (no member axis)
 
 
 def _rows(split: Split, members: list[Member]) -> _Rows:
     """The training and test rows: the split for all, or stacked per member where any member
-    brings its own (members without their own get the split's)."""
+    brings its own (members without their own get the split's). Own rows that differ in number
+    are padded with copies of the member's last row, and counted."""
     names = ("x_train", "y_train", "x_test", "y_test")
     if all(member.data is None for member in members):
         return _Rows({name: getattr(split, name) for name in names}, frozenset(names))
     own = [member.data or split for member in members]
     arrays = {}
     for name in names:
-        shapes = {getattr(rows, name).shape for rows in own}
+        parts = [getattr(rows, name) for rows in own]
+        shapes = {part.shape[1:] for part in parts}
         if len(shapes) != 1:
             raise ValueError(f"members' {name} differ in shape {sorted(shapes)}; one engine "
-                             "call needs rows of the same shape")
-        arrays[name] = np.stack([getattr(rows, name) for rows in own])
+                             "call needs the same inputs per row")
+        width = max(len(part) for part in parts)
+        arrays[name] = np.stack([np.concatenate([part, np.repeat(part[-1:], width - len(part),
+                                                                 axis=0)]) for part in parts])
+    if any(len({len(getattr(rows, f"y_{part}")) for rows in own}) > 1
+           for part in ("train", "test")):
+        for part in ("train", "test"):
+            arrays[f"{part}_counts"] = np.array([len(getattr(rows, f"y_{part}")) for rows in own],
+                                                np.int32)
     return _Rows(arrays, frozenset())
+
+
+def _batches_per_epoch(rows: _Rows, batch_size: int) -> np.ndarray:
+    """Each member's number of batches per epoch, [K]."""
+    counts = rows.arrays.get("train_counts")
+    if counts is None:
+        counts = np.full(1 if "y_train" in rows.shared else len(rows.arrays["y_train"]),
+                         rows.arrays["y_train"].shape[-1])
+    return -(-counts // batch_size)
+
+
+def _joined(results: list[Result], parts: list[np.ndarray]) -> Result:
+    """One Result of the members of several calls (`parts[i]`: where the members of
+    `results[i]` go), their test rows padded to the longest."""
+    order = np.argsort(np.concatenate(parts), kind="stable")
+    width = max(result.final_test_rows.shape[1] for result in results)
+
+    def members(get, axis=0):
+        return np.take(np.concatenate([get(result) for result in results], axis=axis), order,
+                       axis=axis)
+
+    def padded(rows):
+        return np.pad(rows, [(0, 0), (0, width - rows.shape[1])])
+
+    return Result(
+        history={name: members(lambda r: r.history[name], axis=1) for name in results[0].history},
+        final_train_score=members(lambda r: r.final_train_score),
+        final_test_score=members(lambda r: r.final_test_score),
+        final_train_loss=members(lambda r: r.final_train_loss),
+        final_test_loss=members(lambda r: r.final_test_loss),
+        final_test_rows=members(lambda r: padded(r.final_test_rows)),
+        test_counts=members(lambda r: r.test_counts),
+        weights=tuple(members(lambda r, g=g: r.weights[g]) for g in range(len(results[0].weights))),
+        diverged_at=members(lambda r: r.diverged_at))
 
 
 @dataclass(frozen=True)
@@ -617,8 +720,17 @@ def _chunk_inputs(rows: dict[str, np.ndarray], arrays: MemberArrays, chunk: int,
         first_epoch=tf.constant(0), n_epochs=tf.constant(chunk),
         scales=tf.constant(_chunk_scales(arrays.scales, 0, chunk)),
         **{name: tf.constant(values) for name, values in rows.items()},
+        **({} if "train_counts" in rows else _full_counts(rows, len(arrays.seeds))),
         seeds=tf.constant(arrays.seeds), l1=tf.constant(arrays.l1), l2=tf.constant(arrays.l2),
         decay=tf.constant(arrays.decay), learning_rate=tf.constant(learning_rate, tf.float32))
+
+
+def _full_counts(rows: dict[str, np.ndarray], members: int) -> dict[str, object]:
+    """The row counts the program takes where every member's rows are all real (not used)."""
+    tf = backend.tensorflow()
+
+    return {f"{part}_counts": tf.fill([members], rows[f"y_{part}"].shape[-1])
+            for part in ("train", "test")}
 
 
 def _chunk_scales(scales: np.ndarray, first: int, chunk: int) -> np.ndarray:
@@ -646,8 +758,10 @@ def _train_group(rows, arrays: MemberArrays, task, epochs, batch_size, shuffle, 
     """One compiled population, trained chunk by chunk of epochs, then scored."""
     tf = backend.tensorflow()
 
+    ragged = "train_counts" in rows
     run_chunk, evaluate = _program(task, rows["y_train"].shape[-1], batch_size, shuffle,
                                    own_rows=rows["y_train"].ndim == 2, curves=curves,
+                                   ragged=ragged,
                                    network=tuple(w.shape[1:] for w in arrays.initial))
     chunk = min(CHUNK_EPOCHS, epochs)
     inputs = _chunk_inputs(rows, arrays, chunk, learning_rate)
@@ -662,8 +776,9 @@ def _train_group(rows, arrays: MemberArrays, task, epochs, batch_size, shuffle, 
         if report:
             report(first + n)
         guard.check()  # a stage whose inputs changed, or whose dvc is gone, stops here
-    train_score, train_loss, _ = evaluate(weights, inputs["x_train"], inputs["y_train"])
-    test_score, test_loss, test_rows = evaluate(weights, inputs["x_test"], inputs["y_test"])
+    (train_score, train_loss, _), (test_score, test_loss, test_rows) = evaluate(
+        weights, **{name: inputs[name] for name in ("x_train", "y_train", "x_test", "y_test",
+                                                     "train_counts", "test_counts")})
     final = {"train_score": train_score.numpy(), "train_loss": train_loss.numpy(),
              "test_score": test_score.numpy(), "test_loss": test_loss.numpy()}
     return GroupRun(np.concatenate(pieces), final, test_rows.numpy(),

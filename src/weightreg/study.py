@@ -126,7 +126,7 @@ def sweep(params: Params, dataset: Dataset, configurations: Sequence[Configurati
             result.final_test_score[mine], result.final_train_loss[mine],
             result.final_test_loss[mine],
             {group: values[mine] for group, values in norms.items()},
-            result.final_test_rows[mine],
+            result.final_test_rows[mine, :result.test_counts[mine.start]],  # without padding
             {name: values[:, mine] for name, values in result.history.items()},
             tuple(w[mine] for w in result.weights)))
     return outcomes

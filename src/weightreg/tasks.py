@@ -58,15 +58,21 @@ class Task:
             return tf.cast(predicted == y, tf.float32)
         return self.loss(logits, y)
 
-    def scores(self, mean_row_score: np.ndarray, y: np.ndarray) -> np.ndarray:
+    def scores(self, mean_row_score: np.ndarray, y: np.ndarray,
+               counts: np.ndarray | None = None) -> np.ndarray:
         """The score from the mean of `row_score` over rows whose targets are `y` ([rows], or
-        [K, rows] for members' own rows): the exact fraction of rows right (float64), or
-        R² = 1 - MSE / variance of the targets, as `sklearn.metrics.r2_score` computes it."""
+        [K, rows] for members' own rows, of which the first `counts` ([K]) are real where
+        given): the exact fraction of rows right (float64), or R² = 1 - MSE / variance of the
+        targets, as `sklearn.metrics.r2_score` computes it."""
         mean_row_score = np.asarray(mean_row_score, np.float64)
-        rows = y.shape[-1]
+        rows = y.shape[-1] if counts is None else counts
         if self.classifies:
             return np.rint(mean_row_score * rows) / rows
-        variance = np.var(np.asarray(y, np.float64), axis=-1)
+        if counts is None:
+            variance = np.var(np.asarray(y, np.float64), axis=-1)
+        else:
+            real = np.arange(y.shape[-1]) < np.asarray(counts)[:, None]
+            variance = np.var(np.asarray(y, np.float64), axis=-1, where=real)
         # Constant targets: r2_score's answer, 1 for a perfect fit and 0 otherwise.
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(variance > 0, 1.0 - mean_row_score / variance,

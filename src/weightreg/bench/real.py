@@ -12,8 +12,9 @@ the study does it (`train_test_split(test_size=0.3, random_state=1)`, stratified
 2. The 5-fold l2 grid, each side in its own process, timed after its imports, compile
    included: `GridSearchCV(..., cv=5, n_jobs=2)` (30 fits), and the engine with the same folds
    (`StratifiedKFold(5)`, or `KFold(5)` for regression, GridSearchCV's own) as members' own
-   rows, 30 members, without XLA's persistent cache (so its compile counts). Both report the
-   mean CV score per lambda (accuracy or R²).
+   rows, 30 members in one call, without XLA's persistent cache (so its compile counts), and
+   again with the cache a first run filled (a later run's time, compile loaded). Both report
+   the mean CV score per lambda (accuracy or R²).
 3. Growth with rows: `make_classification` with 20 features, 300 to 30,000 training rows, 64
    members of [64, 64], each size in its own process: microseconds per member-row-epoch, the
    compile time (the first call minus a steady one) and the peak memory.
@@ -28,6 +29,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from dataclasses import replace
@@ -110,18 +112,16 @@ def engine_members(prepared, lam_values, with_folds: bool):
 
 
 def engine_grid(prepared, epochs: int) -> dict[str, float]:
-    """The engine's 5-fold grid: the mean CV score per lambda (one call per fold size)."""
+    """The engine's 5-fold grid, in one call: the mean CV score per lambda."""
     from weightreg import engine
 
     members = engine_members(prepared, LAMBDAS, with_folds=True)
+    result = engine.train(prepared.split, members, hidden_units=HIDDEN, task=prepared.task,
+                          epochs=epochs, batch_size=BATCH_SIZE, learning_rate=LEARNING_RATE,
+                          progress=False, curves=False)
     scores = {lam: [] for lam in LAMBDAS}
-    for size in sorted({len(m.data.y_test) for m in members}):
-        mine = [m for m in members if len(m.data.y_test) == size]
-        result = engine.train(prepared.split, mine, hidden_units=HIDDEN, task=prepared.task,
-                              epochs=epochs, batch_size=BATCH_SIZE, learning_rate=LEARNING_RATE,
-                              progress=False, curves=False)
-        for member, score in zip(mine, result.final_test_score):
-            scores[member.penalties["hidden_kernel"]].append(float(score))
+    for member, score in zip(members, result.final_test_score):
+        scores[member.penalties["hidden_kernel"]].append(float(score))
     return {str(lam): statistics.fmean(values) for lam, values in scores.items()}
 
 
@@ -136,12 +136,14 @@ def sklearn_grid(prepared, epochs: int) -> dict[str, float]:
     return {str(lam): float(score) for lam, score in zip(LAMBDAS, means)}
 
 
-def grid_in_a_process(side: str, name: str, epochs: int) -> dict[str, object]:
-    """One side of the grid comparison in a fresh process, timed there after its imports."""
-    # Without XLA's persistent cache: the engine's time includes its compile, as a first run's.
+def grid_in_a_process(side: str, name: str, epochs: int, cache: str = "off"
+                      ) -> dict[str, object]:
+    """One side of the grid comparison in a fresh process, timed there after its imports.
+    Without XLA's persistent cache (`cache` off), the engine's time includes its compile, as a
+    first run's does; with a cache folder that an earlier run filled, it is a later run's."""
     done = subprocess.run([sys.executable, "-m", "weightreg.bench.real", "grid", side, name,
                            str(epochs)], capture_output=True, text=True, check=True,
-                          env={**os.environ, "WEIGHTREG_QUIET": "1", "WEIGHTREG_XLA_CACHE": "off"})
+                          env={**os.environ, "WEIGHTREG_QUIET": "1", "WEIGHTREG_XLA_CACHE": cache})
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -219,9 +221,14 @@ def measure(quick: bool, log) -> dict[str, object]:
         log(f"real data, {name}: 5-fold l2 grid, GridSearchCV(n_jobs=2) and the engine")
         theirs = grid_in_a_process("sklearn", name, grid_epochs)
         ours = grid_in_a_process("engine", name, grid_epochs)
+        with tempfile.TemporaryDirectory() as cache:
+            grid_in_a_process("engine", name, grid_epochs, cache)  # fills XLA's cache
+            warm = grid_in_a_process("engine", name, grid_epochs, cache)
         real[name] = {**costs, "epochs": epochs, "grid_epochs": grid_epochs,
                       "sklearn_grid_s": theirs["seconds"], "engine_grid_s": ours["seconds"],
                       "grid_search_ratio": ours["seconds"] / theirs["seconds"],
+                      "engine_grid_warm_s": warm["seconds"],
+                      "grid_search_ratio_warm": warm["seconds"] / theirs["seconds"],
                       "sklearn_cv": theirs["scores"], "engine_cv": ours["scores"],
                       "keras_over_engine": costs["keras_ms"] / costs["engine_ms"]}
     scaling = []
@@ -237,12 +244,14 @@ def table(results: dict[str, object]) -> str:
              "MLP (solver adam, tol 0, alpha = 2 x lambda x 32, regressor lambda x 32); Keras "
              "fit, one model; grids without XLA's cache (compile included)",
              f"{'dataset':<14}{'engine ms':>10}{'sklearn ms':>11}{'Keras ms':>10}"
-             f"{'Keras/engine':>13}{'grid: engine s':>15}{'GridSearchCV s':>15}{'ratio':>7}"]
+             f"{'Keras/engine':>13}{'grid: engine s':>15}{'GridSearchCV s':>15}{'ratio':>7}"
+             f"{'warm s':>8}{'ratio':>7}"]
     for name, row in results["real_data"].items():
         lines.append(f"{name:<14}{row['engine_ms']:>10.3f}{row['sklearn_ms']:>11.3f}"
                      f"{row['keras_ms']:>10.2f}{row['keras_over_engine']:>12.0f}x"
                      f"{row['engine_grid_s']:>15.1f}{row['sklearn_grid_s']:>15.1f}"
-                     f"{row['grid_search_ratio']:>7.2f}")
+                     f"{row['grid_search_ratio']:>7.2f}{row['engine_grid_warm_s']:>8.1f}"
+                     f"{row['grid_search_ratio_warm']:>7.2f}")
         lines.append("    mean CV score per lambda, engine / GridSearchCV: " + ", ".join(
             f"{float(lam):g}: {row['engine_cv'][lam]:.3f} / {row['sklearn_cv'][lam]:.3f}"
             for lam in row["engine_cv"]))

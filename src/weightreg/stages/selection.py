@@ -3,7 +3,7 @@
 The tutorial picks lambda by test accuracy, on the same 70 rows that then report it. Here, on
 each of the first `selection.draws` draws of the replication, `selection.folds`-fold
 cross-validation on the training rows picks the l2 value of `grid.values` (every fold x value
-x seed is a member, in one engine call per fold size); the model refit on all training rows at
+x seed is a member, all in one engine call); the model refit on all training rows at
 that value is the replication's member, tested once. Its test score, against that of the value
 the test rows would have picked, is the optimism of choosing on the test set.
 """
@@ -48,11 +48,8 @@ def run(params: Params, *, replication: str, members: str, table: str, metrics: 
                             {"hidden_kernel": value}, data=fold)
         for r, dataset in drawn for f, fold in enumerate(folds(dataset, params.selection.folds))
         for value in values]
-    outcomes = []
-    for size in sorted({len(c.data.y_test) for c in configurations}):  # one call per shape
-        outcomes += study.sweep(params, drawn[0][1],
-                                [c for c in configurations if len(c.data.y_test) == size],
-                                "selection", seeds=range(params.replication.seeds))
+    outcomes = study.sweep(params, drawn[0][1], configurations, "selection",
+                           seeds=range(params.replication.seeds))
     # The cross-validated score per draw and value. Accuracy: held-out rows classified right,
     # over all folds and seeds, divided by the rows held out. R²: the mean over folds and seeds
     # of each fold's R² (as GridSearchCV scores a fold).
