@@ -34,7 +34,7 @@ import time
 import warnings
 from dataclasses import replace
 
-from weightreg.bench.speed import median_seconds as median, seconds
+from weightreg.bench.speed import log, median_seconds as median, seconds
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -286,8 +286,7 @@ def main(argv: list[str] | None = None) -> int:
                                      description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer epochs and repeats")
     args = parser.parse_args(argv)
-    results = measure(args.quick, lambda what: print(f"bench: {what}", file=sys.stderr,
-                                                      flush=True))
+    results = measure(args.quick, log)
     print(table(results))
     print(json.dumps(results))
     return 0

@@ -486,6 +486,11 @@ def table(results: dict[str, object]) -> str:
     return "\n".join(lines)
 
 
+def log(stage: str) -> None:
+    """A benchmark's progress line, on stderr (its results go to stdout)."""
+    print(f"bench: {stage}", file=sys.stderr, flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m weightreg.bench",
                                      description=__doc__.split("\n")[0])
@@ -494,10 +499,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--figure", metavar="PNG",
                         help="also draw cost per member-epoch against K into this file")
     args = parser.parse_args(argv)
-
-    def log(stage: str) -> None:
-        print(f"bench: {stage}", file=sys.stderr, flush=True)
-
     results = measure(QUICK if args.quick else FULL, log)
     if args.figure:
         from weightreg import io, plots

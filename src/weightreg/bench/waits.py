@@ -28,6 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from weightreg.bench.speed import log
+
 ROOT = Path(__file__).resolve().parents[3]  # the project: src/weightreg/bench/waits.py
 
 KERAS_FIT = """
@@ -107,8 +109,7 @@ def main(argv: list[str] | None = None) -> int:
                                      description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=3, help="repeats of the short commands")
     args = parser.parse_args(argv)
-    results = measure(args.repeats, lambda what: print(f"bench: {what}", file=sys.stderr,
-                                                       flush=True))
+    results = measure(args.repeats, log)
     print(table(results))
     print(json.dumps(results))
     return 0
