@@ -104,7 +104,7 @@ def test_a_real_valued_csv_target_is_regression_and_task_can_be_forced(tmp_path)
     ("a,b,label\n1,x,0\n2,y,1\n3,z,0\n4,w,1\n", "label", "auto", None,
      "feature columns b are not numeric"),
     ("a,b,label\n1,,0\n2,3,1\n,4,0\n5,6,\n", "label", "auto", None,
-     "3 missing values, in columns a (1), b (1), label (1)"),
+     "2 missing values, in columns a (1), b (1) (data.missing = 'error')"),
     ("a,label\n" + "".join(f"{i},same\n" for i in range(10)), "label", "auto", None,
      "only one class (same)"),
     ("a,label\n" + "".join(f"{i},{'rare' if i == 0 else 'common'}\n" for i in range(20)),
@@ -120,7 +120,7 @@ def test_bad_sources_are_refused_in_one_line(tmp_path, text, target, task, n_tra
     path = write(tmp_path, text) if text is not None else str(tmp_path / "absent.csv")
     with pytest.raises(io.BadInput) as error:
         data.prepare(settings(source="csv", path=path, target=target, task=task,
-                              n_train=n_train))
+                              n_train=n_train, missing="error", categorical="error"))
     assert message.format(path=path) in str(error.value)
     assert "\n" not in str(error.value)
 

@@ -19,7 +19,7 @@ TINY = {
     "data": {"source": "moons", "random_state": 1,
              "moons": {"n_samples": 100, "noise": 0.2, "n_train": 30},
              "test_fraction": 0.3, "n_train": None, "task": "auto", "path": "data/example.csv",
-             "target": "cultivar"},
+             "target": "cultivar", "drop": [], "missing": "impute", "categorical": "onehot"},
     "model": {"hidden_units": 16},
     "train": {"epochs": 30, "batch_size": 32, "learning_rate": 1.0e-2, "seeds": 2},
     "grid": {"kinds": ["l1", "l2"], "values": [1.0e-2, 1.0e-4], "refine": 2},

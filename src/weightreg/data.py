@@ -1,12 +1,15 @@
 """The data: the tutorial's two moons, scikit-learn's bundled datasets, or a CSV of your own;
-the train/test split, standardized; the prepared split as one file that later stages read.
+the train/test split and its preprocessing; the prepared split as one file that later stages
+read.
 
 Two moons stay exactly the tutorial's: `make_moons`, the first `n_train` rows train, the rest
-test, no scaling. Every other source is split as users expect:
-`train_test_split(X, y, test_size=test_fraction, random_state=random_state)`, stratified by
-class for classification; `n_train` keeps the first rows of the training part; features, and a
-regression target, are standardized with the training rows' mean and standard deviation
-(`StandardScaler` fitted on them).
+test, no scaling. Every other source is read as a table (`preprocess.tidy`: text, missing values
+and identifiers) and split as users expect:
+`train_test_split(rows, test_size=test_fraction, random_state=random_state)`, stratified by
+class for classification; `n_train` keeps the first rows of the training part. The
+preprocessing (imputing, standardizing, one-hot; `preprocess.fit`) is fitted on the training
+rows of each split alone, and again on the training rows of each of selection's folds
+(`Dataset.fold`), so that no held-out row's values reach its model.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import io as _bytes
 import json
 import zipfile
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -24,10 +28,16 @@ from weightreg.io import BadInput
 from weightreg.params import Data
 from weightreg.tasks import Task
 
+if TYPE_CHECKING:  # imported where a table is read: it imports scikit-learn (about a second)
+    from weightreg import preprocess
+
 # scikit-learn's datasets that ship with it (no download), and their tasks.
 BUNDLED = {"breast_cancer": "binary", "digits": "multiclass", "wine": "multiclass",
            "iris": "multiclass", "diabetes": "regression"}
 SOURCES = ("moons", *BUNDLED, "csv")
+# `data.task: auto` reads a numeric target with more distinct values than this as a quantity
+# (regression), fewer as class labels.
+MOST_CLASSES = 20
 POINTS = 5000  # rows at most in the data picture's table (data/points.csv, kept in git)
 
 
@@ -40,6 +50,17 @@ class Split:
 
 
 @dataclass(frozen=True)
+class Rows:
+    """Where a split of a read source came from, to fit its preprocessing again on part of its
+    training rows (selection's folds)."""
+
+    table: "Table"
+    y: np.ndarray  # the whole table's target, as the engine takes it
+    train: np.ndarray  # the split's training rows (indices into the table)
+    fitted: preprocess.Fitted  # the preprocessing fitted on them
+
+
+@dataclass(frozen=True)
 class Dataset:
     """A prepared split and what it is."""
 
@@ -48,11 +69,25 @@ class Dataset:
     source: str  # "two moons", "breast_cancer", or the CSV's path
     features: tuple[str, ...]
     classes: tuple[str, ...] = ()  # the class of each label 0, 1, ...; none for regression
+    numeric: int | None = None  # the first features that are the source's numbers (None: all)
+    rows: Rows | None = None  # where the split came from; none for two moons and a loaded split
 
     def describe(self) -> str:
         what = (f"{len(self.classes)} classes" if self.task.classifies else "a real target")
+        notes = "".join(f"; {note}" for note in self.rows.table.notes) if self.rows else ""
         return (f"{self.source}: {len(self.features)} features, {what} ({self.task.name}), "
-                f"{len(self.split.y_train)} training rows, {len(self.split.y_test)} test rows")
+                f"{len(self.split.y_train)} training rows, {len(self.split.y_test)} test rows"
+                f"{notes}")
+
+    def fold(self, kept: np.ndarray, held: np.ndarray) -> Split:
+        """The training rows `kept` against the training rows `held` (positions in the
+        training rows). The preprocessing is fitted again on the rows `kept` alone."""
+        split = self.split
+        if self.rows is None:  # two moons: nothing fitted
+            return Split(split.x_train[kept], split.y_train[kept], split.x_train[held],
+                         split.y_train[held])
+        rows = self.rows
+        return fit(rows.table, self.task, rows.y, rows.train[kept], rows.train[held])[1]
 
 
 def make(settings: Data) -> Split:
@@ -69,64 +104,67 @@ def make(settings: Data) -> Split:
 
 @dataclass(frozen=True)
 class Table:
-    """A source's rows before the split: numeric features and the raw target."""
+    """A source's rows before any split: the feature columns as read, and the raw target."""
 
-    x: np.ndarray  # [rows, features] float64
+    frame: object  # pandas DataFrame of the kept feature columns (numbers, text, gaps)
     y: np.ndarray  # [rows]: numbers or labels
-    features: tuple[str, ...]
+    columns: preprocess.Columns
     source: str
     names: tuple[str, ...] = ()  # the classes of labels 0, 1, ... where the source names them
+    notes: tuple[str, ...] = ()  # what reading did (`preprocess.tidy`)
+
+    @property
+    def features(self) -> tuple[str, ...]:
+        return self.columns.features
 
 
 def read(settings: Data) -> Table:
-    """The rows of a source other than two moons, checked: numeric features, no missing values."""
+    """The rows of a source other than two moons, checked and typed (`preprocess.tidy`)."""
+    import pandas as pd
+
+    from weightreg import preprocess
+
     if settings.source == "csv":
-        return _read_csv(settings.path, settings.target)
+        return _read_csv(settings)
     from sklearn import datasets
 
     bunch = getattr(datasets, f"load_{settings.source}")()
     names = tuple(map(str, bunch.get("target_names", ()))) if BUNDLED[settings.source] != \
         "regression" else ()
-    return Table(np.asarray(bunch.data, np.float64), np.asarray(bunch.target),
-                 tuple(map(str, bunch.feature_names)), settings.source, names)
+    features = tuple(map(str, bunch.feature_names))
+    return Table(pd.DataFrame(np.asarray(bunch.data, np.float64), columns=list(features)),
+                 np.asarray(bunch.target), preprocess.Columns(features, ()), settings.source,
+                 names)
 
 
-def _read_csv(path: str, target: str) -> Table:
+def _read_csv(settings: Data) -> Table:
     import pandas as pd
 
+    from weightreg import preprocess
+
+    path, target = settings.path, settings.target
     where = f"data.path = {path!r}"
     try:
         frame = pd.read_csv(path)
+        header = pd.read_csv(path, header=None, nrows=1, dtype=str).iloc[0].tolist()
     except FileNotFoundError:
         raise BadInput(f"params.yaml: {where}: no such file; give the path of a CSV file, "
                        "relative to the project root") from None
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
         raise BadInput(f"params.yaml: {where}: not a readable CSV file "
                        f"({type(error).__name__}: {str(error).strip()})") from None
+    twice = sorted({str(name) for name in header if header.count(name) > 1})
+    if twice:  # pandas would rename the second one (`label.1`), and keep it as a feature
+        raise BadInput(f"{path}: columns named twice in the header: {', '.join(twice)}; "
+                       "rename or remove one of each")
     if target not in frame.columns:
         raise BadInput(f"params.yaml: data.target = {target!r} is not a column of {path}; its "
                        f"columns are {', '.join(map(str, frame.columns))}")
-    features = frame.drop(columns=[target])
-    if features.shape[1] == 0:
-        raise BadInput(f"{path}: has no feature columns besides the target {target!r}")
-    missing = frame.isna().sum()
-    missing = missing[missing > 0]
-    if len(missing):
-        listed = ", ".join(f"{name} ({count})" for name, count in missing.items())
-        raise BadInput(f"{path}: {int(missing.sum())} missing values, in columns {listed}; fill "
-                       "or drop them before the study")
-    text = [str(name) for name, kind in features.dtypes.items()
-            if not pd.api.types.is_numeric_dtype(kind) or pd.api.types.is_bool_dtype(kind)]
-    if text:
-        raise BadInput(f"{path}: feature columns {', '.join(text)} are not numeric; encode or "
-                       "drop them (only data.target may hold labels)")
-    numbers = frame.select_dtypes("number")
-    infinite = [str(name) for name in numbers.columns if not np.isfinite(numbers[name]).all()]
-    if infinite:
-        raise BadInput(f"{path}: columns {', '.join(infinite)} hold infinite values; replace or "
-                       "drop them before the study")
-    return Table(features.to_numpy(np.float64), frame[target].to_numpy(),
-                 tuple(map(str, features.columns)), path)
+    if len(frame) == 0:
+        raise BadInput(f"{path}: has a header and no rows")
+    features, y, columns, notes = preprocess.tidy(frame, target, path, settings.drop,
+                                                  settings.missing, settings.categorical)
+    return Table(features, y.to_numpy(), columns, path, notes=notes)
 
 
 def task_of(table: Table, settings: Data) -> tuple[Task, tuple[str, ...], np.ndarray]:
@@ -138,6 +176,8 @@ def task_of(table: Table, settings: Data) -> tuple[Task, tuple[str, ...], np.nda
     numeric = np.issubdtype(y.dtype, np.number) and not np.issubdtype(y.dtype, np.bool_)
     found = BUNDLED.get(settings.source) or {"binary": "binary", "multiclass": "multiclass",
                                              "continuous": "regression"}.get(type_of_target(y))
+    if found == "multiclass" and numeric and len(np.unique(y)) > MOST_CLASSES:
+        found = "regression"  # whole numbers with many values: a count or a measure
     chosen = found if settings.task == "auto" else settings.task
     key = f"data.task = {settings.task!r}"
     if chosen is None:
@@ -147,7 +187,14 @@ def task_of(table: Table, settings: Data) -> tuple[Task, tuple[str, ...], np.nda
         if not numeric:
             raise BadInput(f"params.yaml: {key} does not fit {table.source}: its target holds "
                            "labels, not numbers; expected binary or multiclass")
-        return tasks.regression(), (), y.astype(np.float64)
+        y = y.astype(np.float64)
+        if not (np.abs(y) <= np.finfo(np.float32).max).all():
+            raise BadInput(f"{table.source}: the target {settings.target!r} holds infinite "
+                           "values or values beyond float32; replace or drop those rows")
+        if y.min() == y.max():
+            raise BadInput(f"{table.source}: the target {settings.target!r} is constant "
+                           f"({_label(y[0])} in every row): there is nothing to predict")
+        return tasks.regression(), (), y
     labels, codes = np.unique(y.astype(str) if not numeric else y, return_inverse=True)
     if len(labels) < 2:
         raise BadInput(f"{table.source}: the target has only one class ({labels[0]}); a "
@@ -184,37 +231,46 @@ def split(table: Table, task: Task, classes: tuple[str, ...], y: np.ndarray, set
           folds: int = 2) -> Dataset:
     """One split of a read source (see the module's docstring)."""
     from sklearn.model_selection import train_test_split
-    from sklearn.preprocessing import StandardScaler
 
     if task.classifies:
         _enough_rows(y, classes, 2, f"{table.source}: class", "the train/test split needs two")
     try:
-        x_train, x_test, y_train, y_test = train_test_split(
-            table.x, y, test_size=settings.test_fraction, random_state=settings.random_state,
-            stratify=y if task.classifies else None)
+        train, test = train_test_split(
+            np.arange(len(y)), test_size=settings.test_fraction,
+            random_state=settings.random_state, stratify=y if task.classifies else None)
     except ValueError as error:  # too few rows for the fraction, or for one row per class
         raise BadInput(f"params.yaml: data.test_fraction = {settings.test_fraction!r} cannot "
                        f"split {table.source} ({len(y)} rows): {error}") from None
     if settings.n_train is not None:
-        if settings.n_train > len(y_train):
+        if settings.n_train > len(train):
             raise BadInput(f"params.yaml: data.n_train = {settings.n_train!r} is not allowed; "
-                           f"expected at most the {len(y_train)} training rows of "
+                           f"expected at most the {len(train)} training rows of "
                            f"{table.source} (or null: all of them)")
-        x_train, y_train = x_train[:settings.n_train], y_train[:settings.n_train]
-        if task.classifies and len(np.unique(y_train)) < 2:
+        train = train[:settings.n_train]
+        if task.classifies and len(np.unique(y[train])) < 2:
             raise BadInput(f"params.yaml: data.n_train = {settings.n_train!r} keeps training "
                            "rows of one class only; expected more rows")
     if task.classifies:  # selection's StratifiedKFold runs on the training rows
-        _enough_rows(y_train, classes, folds, f"{table.source}: the training rows of class",
+        _enough_rows(y[train], classes, folds, f"{table.source}: the training rows of class",
                      f"selection.folds = {folds} needs one in every fold")
-    scaler = StandardScaler().fit(x_train)
-    x_train, x_test = scaler.transform(x_train), scaler.transform(x_test)
-    if not task.classifies:
-        target = StandardScaler().fit(y_train[:, None])
-        y_train = target.transform(y_train[:, None])[:, 0]
-        y_test = target.transform(y_test[:, None])[:, 0]
+    fitted, prepared = fit(table, task, y, train, test)
+    return Dataset(prepared, task, table.source, table.features, classes,
+                   len(table.columns.numeric), Rows(table, y, train, fitted))
+
+
+def fit(table: Table, task: Task, y: np.ndarray, train: np.ndarray,
+        test: np.ndarray) -> tuple[preprocess.Fitted, Split]:
+    """The preprocessing fitted on the rows `train` of `table` alone, and those rows and the
+    rows `test` through it."""
+    from weightreg import preprocess
+
+    fitted = preprocess.fit(table.frame.iloc[train], table.columns,
+                            None if task.classifies else y[train])
+    x_train, x_test = (fitted.inputs(table.frame.iloc[rows]) for rows in (train, test))
+    y_train, y_test = (y[rows] if task.classifies else fitted.target(y[rows])
+                       for rows in (train, test))
     as32 = [np.ascontiguousarray(a, np.float32) for a in (x_train, y_train, x_test, y_test)]
-    return Dataset(Split(*as32), task, table.source, table.features, classes)
+    return fitted, Split(*as32)
 
 
 def _enough_rows(y: np.ndarray, classes: tuple[str, ...], least: int, what: str,
@@ -256,7 +312,8 @@ def to_bytes(dataset: Dataset) -> bytes:
 
         entry("dataset.json", json.dumps({
             "task": dataset.task.name, "source": dataset.source,
-            "features": list(dataset.features), "classes": list(dataset.classes)}).encode())
+            "features": list(dataset.features), "classes": list(dataset.classes),
+            **({} if dataset.numeric is None else {"numeric": dataset.numeric})}).encode())
         for name in ARRAYS:
             array = _bytes.BytesIO()
             np.lib.format.write_array(array, getattr(dataset.split, name), allow_pickle=False)
@@ -274,7 +331,7 @@ def load(path) -> Dataset:
                 archive.read(f"{name}.npy")), allow_pickle=False) for name in ARRAYS}
         task = tasks.of(meta["task"], len(meta["classes"]))
         dataset = Dataset(Split(**arrays), task, meta["source"], tuple(meta["features"]),
-                          tuple(meta["classes"]))
+                          tuple(meta["classes"]), meta.get("numeric"))
     except FileNotFoundError:
         raise BadInput(f"{path}: no such file; {rerun}") from None
     except (OSError, KeyError, ValueError, TypeError, zipfile.BadZipFile) as error:
@@ -290,7 +347,8 @@ def load(path) -> Dataset:
 
 
 def points_csv(dataset: Dataset) -> str:
-    """The data picture's table, one row per point: the first two features, the class (the
+    """The data picture's table, one row per point: the first two numeric features (zeros
+    where the source has fewer), the class (the
     target's quartile for regression) and the split. Two moons: every point, in the
     generator's order; other sources: at most POINTS rows."""
     from weightreg import io
@@ -306,8 +364,11 @@ def points_csv(dataset: Dataset) -> str:
         label = y.astype(int)
     else:
         label = 1 + np.searchsorted(np.quantile(split.y_train, [0.25, 0.5, 0.75]), y)
-    second = x[:, 1] if x.shape[1] > 1 else np.zeros(len(x), np.float32)
-    return io.to_csv({"x1": x[:, 0].tolist(), "x2": second.tolist(), "y": label.tolist(),
+    numeric = x.shape[1] if dataset.numeric is None else dataset.numeric
+    zeros = np.zeros(len(x), np.float32)
+    first = x[:, 0] if numeric > 0 else zeros
+    second = x[:, 1] if numeric > 1 else zeros
+    return io.to_csv({"x1": first.tolist(), "x2": second.tolist(), "y": label.tolist(),
                       "split": [name for name, part, _ in parts for _ in range(len(part))]},
                      exact=True)
 

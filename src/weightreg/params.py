@@ -23,6 +23,8 @@ INTERPOLATIONS = ("step", "linear")
 # data.source: the tutorial's two moons, scikit-learn's bundled datasets (no download), a CSV.
 SOURCES = ("moons", "breast_cancer", "digits", "wine", "iris", "diabetes", "csv")
 TASKS = ("auto", "binary", "multiclass", "regression")
+MISSING = ("impute", "drop", "error")  # data.missing: what to do with a missing feature value
+CATEGORICAL = ("onehot", "error")  # data.categorical: what to do with a text column
 # What `auto` means for model.hidden_units and train.epochs: the tutorial's on two moons, and on
 # every other source a network and a length that overfit a few hundred rows in minutes.
 AUTO = {"moons": {"hidden_units": 500, "epochs": 4000}, "other": {"hidden_units": (64, 64),
@@ -62,13 +64,16 @@ class Data:
     task: str = rule("task")
     path: str = rule("text")  # source csv: the file, and its target column
     target: str = rule("text")
+    drop: tuple[str, ...] = rule("names")  # source csv: columns left out (identifiers, notes)
+    missing: str = rule("missing")  # impute, drop (rows) or error
+    categorical: str = rule("categorical")  # onehot or error
 
 
 def moons(n_samples: int = 100, noise: float = 0.2, random_state: int = 1,
           n_train: int = 30) -> Data:
     """Data settings for a draw of two moons (the tutorial's by default)."""
     return Data("moons", random_state, Moons(n_samples, noise, n_train), 0.3, None, "auto",
-                "data/example.csv", "target")
+                "data/example.csv", "target", (), "impute", "onehot")
 
 
 @dataclass(frozen=True)
@@ -277,6 +282,16 @@ def _text(key: str, value: Any) -> str:
     return str(value)
 
 
+def _names(key: str, value: Any) -> tuple[str, ...]:
+    allowed = "a list of distinct column names ([] for none)"
+    if not isinstance(value, list):
+        raise _fail(key, value, allowed)
+    names = tuple(_text(f"{key}[{i}]", item) for i, item in enumerate(value))
+    if len(set(names)) != len(names):
+        raise _fail(key, value, allowed)
+    return names
+
+
 def _strengths(key: str, value: Any) -> tuple[float, ...]:
     allowed = "a non-empty list of distinct numbers >= 0"
     if not isinstance(value, list) or not value:
@@ -328,7 +343,8 @@ CHECKERS = {
     "count": _count, "integer": _integer, "nonnegative": _nonnegative, "positive": _positive,
     "points": _points, "interpolation": _interpolation, "widths": _widths,
     "optional_count": _optional_count, "count_or_auto": _count_or_auto, "fraction": _fraction, "source": _one_of(SOURCES),
-    "task": _one_of(TASKS), "text": _text,
+    "task": _one_of(TASKS), "text": _text, "names": _names, "missing": _one_of(MISSING),
+    "categorical": _one_of(CATEGORICAL),
 }
 
 

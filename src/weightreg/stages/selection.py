@@ -18,7 +18,8 @@ def folds(dataset: data.Dataset, count: int) -> list[data.Split]:
     """k-fold cross-validation on the training rows. Two moons: each fold holds out a
     contiguous part (the rows are in make_moons' random order) and trains on the rest. Other
     sources: scikit-learn's `StratifiedKFold` for classification (each fold keeps the classes'
-    shares), `KFold` for regression, both without shuffling (the split already shuffled)."""
+    shares), `KFold` for regression, both without shuffling (the split already shuffled); the
+    preprocessing is fitted again on each fold's training rows (`Dataset.fold`)."""
     split = dataset.split
     rows = np.arange(len(split.y_train))
     if dataset.source == "two moons":
@@ -28,12 +29,7 @@ def folds(dataset: data.Dataset, count: int) -> list[data.Split]:
 
         splitter = (StratifiedKFold if dataset.task.classifies else KFold)(n_splits=count)
         held_out = [held for _, held in splitter.split(split.x_train, split.y_train)]
-    splits = []
-    for held in held_out:
-        kept = np.setdiff1d(rows, held)
-        splits.append(data.Split(split.x_train[kept], split.y_train[kept],
-                                 split.x_train[held], split.y_train[held]))
-    return splits
+    return [dataset.fold(np.setdiff1d(rows, held), held) for held in held_out]
 
 
 def run(params: Params, *, replication: str, members: str, table: str, metrics: str) -> str:
