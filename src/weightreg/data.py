@@ -56,7 +56,8 @@ class Rows:
 
     table: "Table"
     y: np.ndarray  # the whole table's target, as the engine takes it
-    train: np.ndarray  # the split's training rows (indices into the table)
+    train: np.ndarray  # the split's training and test rows (indices into the table)
+    test: np.ndarray
     fitted: preprocess.Fitted  # the preprocessing fitted on them
 
 
@@ -174,6 +175,9 @@ def task_of(table: Table, settings: Data) -> tuple[Task, tuple[str, ...], np.nda
 
     y = table.y
     numeric = np.issubdtype(y.dtype, np.number) and not np.issubdtype(y.dtype, np.bool_)
+    if numeric and not (np.abs(y) <= np.finfo(np.float32).max).all():
+        raise BadInput(f"{table.source}: the target {settings.target!r} holds infinite "
+                       "values or values beyond float32; replace or drop those rows")
     found = BUNDLED.get(settings.source) or {"binary": "binary", "multiclass": "multiclass",
                                              "continuous": "regression"}.get(type_of_target(y))
     if found == "multiclass" and numeric and len(np.unique(y)) > MOST_CLASSES:
@@ -188,9 +192,6 @@ def task_of(table: Table, settings: Data) -> tuple[Task, tuple[str, ...], np.nda
             raise BadInput(f"params.yaml: {key} does not fit {table.source}: its target holds "
                            "labels, not numbers; expected binary or multiclass")
         y = y.astype(np.float64)
-        if not (np.abs(y) <= np.finfo(np.float32).max).all():
-            raise BadInput(f"{table.source}: the target {settings.target!r} holds infinite "
-                           "values or values beyond float32; replace or drop those rows")
         if y.min() == y.max():
             raise BadInput(f"{table.source}: the target {settings.target!r} is constant "
                            f"({_label(y[0])} in every row): there is nothing to predict")
@@ -255,7 +256,7 @@ def split(table: Table, task: Task, classes: tuple[str, ...], y: np.ndarray, set
                      f"selection.folds = {folds} needs one in every fold")
     fitted, prepared = fit(table, task, y, train, test)
     return Dataset(prepared, task, table.source, table.features, classes,
-                   len(table.columns.numeric), Rows(table, y, train, fitted))
+                   len(table.columns.numeric), Rows(table, y, train, test, fitted))
 
 
 def fit(table: Table, task: Task, y: np.ndarray, train: np.ndarray,

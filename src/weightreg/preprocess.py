@@ -143,6 +143,35 @@ def tidy(frame, target: str, source: str, drop: tuple[str, ...] = (), missing: s
     return features[list(columns.numeric + columns.text)], y, columns, tuple(notes)
 
 
+def typed(frame, columns: Columns, source: str):
+    """New rows of a table (for `weightreg.predict`) typed as `tidy` typed the study's: true/
+    false as 1/0, ISO dates as years, text as text. The feature columns must all be there."""
+    import pandas as pd
+
+    absent = [name for name in columns.numeric + columns.text if name not in frame.columns]
+    if absent:
+        raise BadInput(f"{source}: lacks the feature columns {', '.join(absent)}")
+    frame = frame[list(columns.numeric + columns.text)].copy()
+    for name in columns.numeric:
+        values = frame[name].dropna()
+        if name in columns.dates:
+            years = _years(values.astype(str))
+            if years is None:
+                raise BadInput(f"{source}: column {name} holds values that are not ISO 8601 "
+                               "dates (2024-03-01)")
+            frame[name] = np.nan
+            frame.loc[values.index, name] = years
+        elif pd.api.types.is_bool_dtype(values) or values.map(type).eq(bool).all():
+            frame[name] = frame[name].map({True: 1.0, False: 0.0})
+        try:
+            frame[name] = frame[name].astype(np.float64)
+        except (TypeError, ValueError):
+            raise BadInput(f"{source}: column {name} holds values that are not numbers") from None
+    for name in columns.text:
+        frame[name] = frame[name].map(str, na_action="ignore")
+    return frame
+
+
 def _years(values):
     """The values as dates in years (2024.16), if every one is an ISO 8601 date; else None."""
     import pandas as pd

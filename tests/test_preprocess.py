@@ -1,0 +1,157 @@
+"""Real tables as users have them: text, missing values, true/false, dates and identifiers,
+preprocessed inside the study and fitted on each split's and each fold's training rows alone;
+and a kept model that takes raw rows."""
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import mixed
+from weightreg import data, io, params
+from weightreg.stages import selection
+
+ROOT = Path(__file__).resolve().parents[1]
+PATIENTS = dataclasses.replace(params.moons(), source="csv", path=str(ROOT / "data/patients.csv"),
+                               target="progression", drop=("patient",))
+
+
+def test_the_patients_table_is_diabetes_as_a_clinic_exports_it():
+    assert (ROOT / "data/patients.csv").read_text() == mixed.patients_csv()
+
+
+def test_a_mixed_table_goes_through_and_says_what_was_done():
+    dataset = data.prepare(PATIENTS, folds=5)
+    assert dataset.task.name == "regression"  # whole numbers with many values: a quantity
+    assert dataset.features == ("age", "bmi", "high_bp", "visit", "s1", "s2", "s3", "s4", "s5",
+                                "s6", "sex=female", "sex=male")
+    assert dataset.numeric == 10
+    assert len(dataset.split.y_train) + len(dataset.split.y_test) == 442 - 8
+    described = dataset.describe()
+    for said in ("8 rows without a target dropped",
+                 "missing values imputed (sex (11), bmi (1", "s5 (6)", "one-hot sex (2)",
+                 "dates as years: visit"):
+        assert said in described
+    split = dataset.split
+    assert all(np.isfinite(a).all() for a in (split.x_train, split.x_test))
+    one_hot = split.x_train[:, 10:]
+    assert set(one_hot.sum(axis=1)) == {1.0}  # every row one category (missing: imputed)
+    np.testing.assert_allclose(split.x_train[:, :10].mean(axis=0), 0, atol=1e-5)
+
+
+def test_an_identifier_is_refused_with_data_drop_named():
+    with pytest.raises(io.BadInput, match=r"column patient has 434 distinct values in 434 rows: "
+                                          r"an identifier .* data.drop \(-S 'data.drop=\[patient\]'\)"):
+        data.prepare(dataclasses.replace(PATIENTS, drop=()))
+
+
+def test_true_false_columns_are_numbers_and_dates_are_years(tmp_path):
+    frame = pd.DataFrame({"when": ["2020-01-01", "2020-07-02", None, "2021-01-01"] * 10,
+                          "size": np.arange(40.0), "colour": ["red", "blue"] * 20,
+                          "label": ["a", "b"] * 20})
+    path = tmp_path / "dummies.csv"
+    pd.get_dummies(frame, columns=["colour"]).to_csv(path, index=False)  # bool columns
+    table = data.read(dataclasses.replace(PATIENTS, path=str(path), target="label", drop=()))
+    assert table.columns.numeric == ("when", "size", "colour_blue", "colour_red")
+    assert table.columns.dates == ("when",)
+    assert table.frame["colour_red"].tolist()[:2] == [1.0, 0.0]
+    np.testing.assert_allclose(table.frame["when"][:4], [2020.0, 2020 + 183 / 366, np.nan,
+                                                          2021.0])
+
+
+def perturbed(rows: np.ndarray) -> pd.DataFrame:
+    """The patients' table with the rows `rows` made wild: numbers times 1000, every text the
+    other category. A preprocessing step that saw those rows would change."""
+    frame = pd.read_csv(ROOT / "data/patients.csv")
+    numbers = ["age", "bmi", "s1", "s2", "s3", "s4", "s5", "s6"]
+    kept = np.flatnonzero(frame["progression"].notna())[rows]  # `rows` of the kept rows
+    frame.loc[kept, numbers] *= 1000
+    frame.loc[kept, "sex"] = frame.loc[kept, "sex"].map({"female": "male", "male": "female"})
+    frame.loc[kept, "high_bp"] = True
+    return frame
+
+
+@pytest.mark.parametrize("random_state", [1, 2])
+def test_no_statistic_of_a_test_row_reaches_its_split(tmp_path, random_state):
+    settings = dataclasses.replace(PATIENTS, random_state=random_state)
+    dataset = data.prepare(settings, folds=5)
+    path = tmp_path / "wild.csv"
+    perturbed(dataset.rows.test).to_csv(path, index=False)
+    wild = data.prepare(dataclasses.replace(settings, path=str(path)), folds=5)
+    np.testing.assert_array_equal(wild.split.x_train, dataset.split.x_train)
+    np.testing.assert_array_equal(wild.split.y_train, dataset.split.y_train)
+    assert not np.allclose(wild.split.x_test, dataset.split.x_test)  # the rows did change
+
+
+def test_no_statistic_of_a_held_out_fold_reaches_its_fold(tmp_path):
+    dataset = data.prepare(PATIENTS, folds=5)
+    folds = selection.folds(dataset, 5)
+    # A fold is fitted on its own training rows: not the split's (mean 0 there, not here).
+    assert np.abs(folds[0].x_train[:, :10].mean(axis=0)).max() < 1e-5
+    assert not np.array_equal(folds[0].x_train, dataset.split.x_train[:len(folds[0].x_train)])
+    held = np.arange(len(folds[0].y_test))  # KFold without shuffling: fold 0 holds the first
+    path = tmp_path / "wild.csv"
+    perturbed(dataset.rows.train[held]).to_csv(path, index=False)
+    wild = data.prepare(dataclasses.replace(PATIENTS, path=str(path)), folds=5)
+    wild_folds = selection.folds(wild, 5)
+    np.testing.assert_array_equal(wild_folds[0].x_train, folds[0].x_train)
+    np.testing.assert_array_equal(wild_folds[0].y_train, folds[0].y_train)
+    assert not np.allclose(wild_folds[1].x_train, folds[1].x_train)  # fold 1 trains on them
+
+
+def test_a_category_only_in_held_out_rows_is_a_column_of_zeros(tmp_path):
+    frame = pd.DataFrame({"x": np.arange(60.0), "place": ["north", "south"] * 30,
+                          "label": ["a", "b", "b"] * 20})
+    path = tmp_path / "t.csv"
+    frame.to_csv(path, index=False)
+    dataset = data.prepare(dataclasses.replace(PATIENTS, path=str(path), target="label",
+                                               drop=()))
+    test_row = dataset.rows.test[0]
+    frame.loc[test_row, "place"] = "east"  # a category no training row has
+    frame.to_csv(path, index=False)
+    changed = data.prepare(dataclasses.replace(PATIENTS, path=str(path), target="label",
+                                               drop=()))
+    assert changed.features == ("x", "place=east", "place=north", "place=south")
+    east = changed.split.x_test[:, 1]
+    assert not changed.split.x_train[:, 1].any() and not east.any()  # ignored, as unknown
+    np.testing.assert_array_equal(changed.split.x_train[:, [0, 2, 3]], dataset.split.x_train)
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"missing": "error"}, "33 missing values, in columns sex (11), bmi (16), s5 (6) "
+                           "(data.missing = 'error')"),
+    ({"categorical": "error"}, "feature columns sex are not numeric (data.categorical = "
+                               "'error')"),
+    ({"drop": ("patient", "weight")}, "data.drop = ['patient', 'weight'] names weight, not "
+                                      "columns of"),
+    ({"drop": ("patient", "progression")}, "holds the target"),
+])
+def test_the_choices_refuse_in_one_line(changes, message):
+    with pytest.raises(io.BadInput) as error:
+        data.prepare(dataclasses.replace(PATIENTS, **changes))
+    assert message in str(error.value) and "\n" not in str(error.value)
+
+
+def test_missing_drop_drops_the_rows_and_counts_them():
+    dataset = data.prepare(dataclasses.replace(PATIENTS, missing="drop"))
+    rows = len(dataset.split.y_train) + len(dataset.split.y_test)
+    assert "rows with missing values dropped (sex (11), bmi (16), s5 (6))" in dataset.describe()
+    assert 442 - 8 - 33 <= rows < 442 - 8
+
+
+@pytest.mark.parametrize("header, message", [
+    ("a,label,label\n1,x,y\n2,y,x\n", "columns named twice in the header: label"),
+    ("a,b,label\n", "has a header and no rows"),
+    ("a,label\n1,1e39\n2,3\n3,4\n", "target 'label' holds infinite values or values beyond"),
+    ("a,b,label\n1,1e39,x\n2,3,y\n3,4,x\n", "columns b hold infinite values or values beyond"),
+    ("a,label\n" + "".join(f"{i},2.5\n" for i in range(30)), "is constant (2.5 in every row)"),
+])
+def test_tables_no_stage_could_use_are_refused(tmp_path, header, message):
+    path = tmp_path / "t.csv"
+    path.write_text(header)
+    with pytest.raises(io.BadInput) as error:
+        data.prepare(dataclasses.replace(PATIENTS, path=str(path), target="label", drop=(),
+                                         task="regression" if "2.5" in header else "auto"))
+    assert message in str(error.value)
