@@ -48,7 +48,7 @@ def png(fig) -> bytes:
 
 
 def data_scatter(data: Mapping[str, np.ndarray], dataset):
-    """The data's first two features: colour is the class (the target's quartile for
+    """The data's first two numeric features: colour is the class (the target's quartile for
     regression), filled points train, hollow points test."""
     import matplotlib
 
@@ -66,7 +66,8 @@ def data_scatter(data: Mapping[str, np.ndarray], dataset):
             ax.scatter(data["x1"][rows], data["x2"][rows], s=36 if len(data["y"]) <= 500 else 8,
                        facecolors=fill, edgecolors=color, label=f"{name}, {split}")
     rows = {split: len(getattr(dataset.split, f"y_{split}")) for split in ("train", "test")}
-    features = (list(dataset.features) + ["(none)"])[:2]
+    numeric = len(dataset.features) if dataset.numeric is None else dataset.numeric
+    features = (list(dataset.features[:numeric]) + ["(none)", "(none)"])[:2]
     if dataset.source == "two moons":
         title = f"Two moons: {rows['train']} training rows, {rows['test']} test rows"
     else:
