@@ -155,3 +155,17 @@ def test_tables_no_stage_could_use_are_refused(tmp_path, header, message):
         data.prepare(dataclasses.replace(PATIENTS, path=str(path), target="label", drop=(),
                                          task="regression" if "2.5" in header else "auto"))
     assert message in str(error.value)
+
+
+def test_labels_are_text_in_figures_whatever_they_hold(tmp_path):
+    from weightreg import plots
+
+    frame = pd.DataFrame({"x": np.arange(40.0), "y": np.arange(40.0) % 7,
+                          "label": [r"$\notacommand$", "a_b^c"] * 20})
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    dataset = data.prepare(dataclasses.replace(PATIENTS, path=str(tmp_path / "t.csv"),
+                                               target="label", drop=()))
+    assert dataset.classes == (r"$\notacommand$", "a_b^c")
+    table = pd.read_csv(pd.io.common.StringIO(data.points_csv(dataset)))
+    picture = plots.png(plots.data_scatter({k: table[k].to_numpy() for k in table}, dataset))
+    assert picture.startswith(b"\x89PNG")

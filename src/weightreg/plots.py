@@ -14,6 +14,8 @@ def _figure(ncols: int = 1, width: float = 6.0):
     import matplotlib
 
     matplotlib.use("Agg")
+    # Labels are text as the user wrote them: a class called `$x$` is not a formula.
+    matplotlib.rcParams["text.parse_math"] = False
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, ncols, figsize=(width * ncols, 4.2), squeeze=False)
