@@ -125,3 +125,30 @@ def test_malformed_yaml_and_missing_file(tmp_path):
         params.load(bad)
     with pytest.raises(params.ParamsError, match="cannot read"):
         params.load(tmp_path / "absent.yaml")
+
+
+def test_params_are_read_as_dvc_reads_them(tmp_path):
+    """YAML 1.2 with DVC's own reader: the value trained is the value DVC records."""
+    from dvc.utils.serialize._yaml import parse_yaml
+
+    text = (ROOT / "params.yaml").read_text()
+    path = tmp_path / "params.yaml"
+    path.write_text(text.replace("  seeds: 10 ", "  seeds: 010 "))
+    assert parse_yaml(path.read_text(), "p")["train"]["seeds"] == 10
+    assert params.load(path).train.seeds == 10  # PyYAML (YAML 1.1) reads octal 8
+    path.write_text(text.replace("  seeds: 10 ", "  seeds: 1:30 "))
+    with pytest.raises(params.ParamsError, match=r"train.seeds = '1:30' is not allowed"):
+        params.load(path)  # a text to DVC; sexagesimal 90 to PyYAML
+    path.write_text(text.replace("lambda: 1.0e-3\n", "lambda: 1e400\n", 1))
+    with pytest.raises(params.ParamsError, match="lambda = inf is not allowed; expected a finite "
+                                                 r"number \(YAML reads a number beyond"):
+        params.load(path)
+
+
+def test_a_yaml_merge_key_is_valid_as_dvc_reads_it(tmp_path):
+    path = tmp_path / "params.yaml"
+    text = (ROOT / "params.yaml").read_text()
+    anchored = text.replace("train:                 #", "train: &train\n  #", 1)
+    path.write_text(anchored.replace("  seeds: 10 ", "  seeds: 10\nsame: {<<: *train}\n#", 1))
+    with pytest.raises(params.ParamsError, match="unknown key same"):  # read, then judged
+        params.load(path)

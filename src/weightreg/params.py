@@ -10,11 +10,11 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
+import re
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any, get_type_hints
 
-import yaml
 
 from weightreg.io import BadInput
 from weightreg.models import KINDS
@@ -208,6 +208,9 @@ def _number(key: str, value: Any) -> float:
             value = float(value)
         except ValueError:
             raise _fail(key, value, "a number") from None
+    if isinstance(value, float) and math.isinf(value):
+        raise _fail(key, value, "a finite number (YAML reads a number beyond 1.8e308 as "
+                    "infinite)")
     if not isinstance(value, (int, float)) or not math.isfinite(value):
         raise _fail(key, value, "a finite number")
     return float(value)
@@ -416,22 +419,6 @@ def parse(raw: Any) -> Params:
     return p
 
 
-class _Loader(yaml.SafeLoader):
-    """YAML's safe loader, refusing a key given twice in one mapping (PyYAML keeps the last one
-    silently; DVC refuses the file)."""
-
-    def construct_mapping(self, node, deep=False):
-        seen = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                mark = key_node.start_mark
-                raise ParamsError(f"params.yaml: the key {key!s} appears twice in one section, "
-                                  f"again at line {mark.line + 1}; keep one of them")
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
 def load(path: str | Path = "params.yaml") -> Params:
     """Read and validate params.yaml."""
     try:
@@ -442,11 +429,27 @@ def load(path: str | Path = "params.yaml") -> Params:
         line = error.object[:error.start].count(b"\n") + 1
         raise ParamsError(f"{path} is not UTF-8 text: byte 0x{error.object[error.start]:02x} at "
                           f"line {line}; save it as UTF-8") from None
+    return parse(_yaml(text, path))
+
+
+def _yaml(text: str, path) -> Any:
+    """The document as DVC reads it: ruamel.yaml's safe loader, YAML 1.2 (`010` is 10, `1:30`
+    a text; PyYAML, YAML 1.1, reads 8 and 90), merge keys (`<<:`) included, a key given twice
+    in one mapping refused (as DVC refuses the file)."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.constructor import DuplicateKeyError
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
     try:
-        raw = yaml.load(text, Loader=_Loader)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
+        return YAML(typ="safe").load(text)
+    except DuplicateKeyError as error:
+        key = re.search(r'duplicate key "(.*?)"', error.problem or "")
+        raise ParamsError(f"params.yaml: the key {key.group(1) if key else ''} appears twice in "
+                          f"one section, again at line {error.problem_mark.line + 1}; keep one "
+                          "of them") from None
+    except YAMLError as error:
+        mark = getattr(error, "problem_mark", None) if isinstance(error, MarkedYAMLError) \
+            else None
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(error, "problem", None) or "unreadable"
         raise ParamsError(f"{path} is not valid YAML: {problem}{where}") from None
-    return parse(raw)

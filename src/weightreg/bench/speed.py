@@ -427,8 +427,8 @@ def table(results: dict[str, object]) -> str:
     sklearn_ms = results["sklearn_ms_per_model_epoch"]
     machine = results["machine"]
     lines = [
-        f"weightreg benchmark ({results['mode']}): two moons, {DATA.n_train} train / "
-        f"{DATA.n_samples - DATA.n_train} test rows, "
+        f"weightreg benchmark ({results['mode']}): two moons, {DATA.moons.n_train} train / "
+        f"{DATA.moons.n_samples - DATA.moons.n_train} test rows, "
         f"Dense {HIDDEN_UNITS} relu -> Dense 1 sigmoid, Adam {LEARNING_RATE:g}, "
         f"batch {BATCH_SIZE}, l2({STRENGTH:g}) on the hidden kernel",
         f"machine: {machine['cpus_usable']} of {machine['cpu_count']} CPUs "
