@@ -36,6 +36,27 @@ def test_a_params_edit_before_the_write_refuses_it(tmp_path):
     assert (tmp_path / "out.csv").read_text() == "a\n1\n"
 
 
+def test_a_data_file_edit_after_it_was_read_refuses_the_write(tmp_path):
+    import dataclasses
+
+    from weightreg import data, params
+
+    table = tmp_path / "table.csv"
+    table.write_text((ROOT / "data/example.csv").read_text())
+    settings = dataclasses.replace(params.moons(), source="csv", path=str(table),
+                                   target="cultivar")
+    guard.start(None)
+    try:
+        data.draws(settings, 2)  # what replication and selection read
+        table.write_text(table.read_text().replace("14.23", "15.23"))
+        with pytest.raises(guard.Stale, match="table.csv changed while this stage ran, so its "
+                                              "results are for rows the file no longer holds"):
+            io.write({tmp_path / "out.csv": "a\n1\n"})
+        assert not (tmp_path / "out.csv").exists()
+    finally:
+        guard.stop()
+
+
 def test_a_code_edit_before_the_write_refuses_it(tmp_path, monkeypatch):
     package = tmp_path / "weightreg"
     package.mkdir()

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from weightreg import tasks
+from weightreg import guard, tasks
 from weightreg.io import BadInput
 from weightreg.params import Data
 from weightreg.tasks import Task
@@ -146,8 +146,10 @@ def _read_csv(settings: Data) -> Table:
     path, target = settings.path, settings.target
     where = f"data.path = {path!r}"
     try:
-        frame = pd.read_csv(path)
-        header = pd.read_csv(path, header=None, nrows=1, dtype=str).iloc[0].tolist()
+        content = guard.read(path)  # what the stage read, so that it writes only for that
+        frame = pd.read_csv(_bytes.BytesIO(content))
+        header = pd.read_csv(_bytes.BytesIO(content), header=None, nrows=1,
+                             dtype=str).iloc[0].tolist()
     except FileNotFoundError:
         raise BadInput(f"params.yaml: {where}: no such file; give the path of a CSV file, "
                        "relative to the project root") from None

@@ -9,16 +9,16 @@ later run wrote.
 
 So `start` fingerprints params.yaml (its bytes) and the code (every module under
 src/weightreg but the benchmarks, which DVC does not hash either, see .dvcignore), and notes
-the chain of parent processes, when a stage starts; `io.write` calls `check` before it writes
-anything, and a change of either, or a broken chain, stops the stage with one line and nothing
-written.
+the chain of parent processes, when a stage starts; `read` fingerprints a data file (a CSV of
+`data.path`) as the stage reads it; `io.write` calls `check` before it writes anything, and a
+change of any of them, or a broken chain, stops the stage with one line and nothing written.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from weightreg.io import BadInput
@@ -103,6 +103,7 @@ class _Start:
     params_digest: str | None
     code: str
     ancestry: tuple[tuple[int, int], ...]
+    inputs: dict[Path, str] = field(default_factory=dict)  # data files read (`read`): digests
 
 
 _started: _Start | None = None
@@ -113,6 +114,15 @@ def start(params: str | Path | None) -> None:
     global _started
     path = Path(params) if params is not None else None
     _started = _Start(path, _file_digest(path) if path else None, code_digest(), ancestry())
+
+
+def read(path: str | Path) -> bytes:
+    """The bytes of a data file a stage reads (the CSV of `data.path`), fingerprinted as read:
+    `check` refuses to write if the file has changed since."""
+    content = Path(path).read_bytes()
+    if _started is not None:
+        _started.inputs[Path(path)] = hashlib.sha256(content).hexdigest()
+    return content
 
 
 def stop() -> None:
@@ -129,6 +139,10 @@ def check() -> None:
         raise Stale(f"{_started.params} changed while this stage ran, so its results are for "
                     "values the file no longer holds; nothing was written: run it again "
                     "(`dvc repro`), and edit params.yaml between runs")
+    for path, digest in _started.inputs.items():
+        if _file_digest(path) != digest:
+            raise Stale(f"{path} changed while this stage ran, so its results are for rows the "
+                        "file no longer holds; nothing was written: run it again (`dvc repro`)")
     if code_digest() != _started.code:
         raise Stale(f"the code in {PACKAGE} changed while this stage ran; nothing was written: "
                     "run it again (`dvc repro`)")
