@@ -152,3 +152,18 @@ def test_a_yaml_merge_key_is_valid_as_dvc_reads_it(tmp_path):
     path.write_text(anchored.replace("  seeds: 10 ", "  seeds: 10\nsame: {<<: *train}\n#", 1))
     with pytest.raises(params.ParamsError, match="unknown key same"):  # read, then judged
         params.load(path)
+
+
+def test_progressive_follows_the_run_length_except_on_two_moons():
+    moons = params.parse(copy.deepcopy(RAW))
+    assert moons.progressive.smithing.epochs == 5000  # the tutorial's schedule, as written
+    assert moons.progressive.smithing.points[1] == (1200, 1e-5)
+    raw = copy.deepcopy(RAW)
+    raw["data"]["source"] = "diabetes"  # train.epochs: auto is 100 there
+    other = params.parse(raw).progressive
+    assert [epoch for epoch, _ in other.smithing.points] == [0, 30, 62, 100]
+    assert (other.smithing.epochs, other.repeated.epochs_per_level) == (125, 12)
+    raw["train"]["epochs"] = 2
+    short = params.parse(raw).progressive  # points stay apart, and end before the run
+    assert [epoch for epoch, _ in short.smithing.points] == [0, 1, 2, 3]
+    assert short.smithing.epochs == 4 and short.repeated.epochs_per_level == 1

@@ -27,8 +27,9 @@ MISSING = ("impute", "drop", "error")  # data.missing: what to do with a missing
 CATEGORICAL = ("onehot", "error")  # data.categorical: what to do with a text column
 # What `auto` means for model.hidden_units and train.epochs: the tutorial's on two moons, and on
 # every other source a network and a length that overfit a few hundred rows in minutes.
-AUTO = {"moons": {"hidden_units": 500, "epochs": 4000}, "other": {"hidden_units": (64, 64),
-                                                                  "epochs": 100}}
+TUTORIAL_EPOCHS = 4000
+AUTO = {"moons": {"hidden_units": 500, "epochs": TUTORIAL_EPOCHS},
+        "other": {"hidden_units": (64, 64), "epochs": 100}}
 
 
 class ParamsError(BadInput):
@@ -385,6 +386,8 @@ def parse(raw: Any) -> Params:
         p = dataclasses.replace(p, model=Model(auto["hidden_units"]))
     if p.train.epochs == "auto":
         p = dataclasses.replace(p, train=dataclasses.replace(p.train, epochs=auto["epochs"]))
+    if p.data.source != "moons":
+        p = dataclasses.replace(p, progressive=stretched(p.progressive, p.train.epochs))
     # Rules that tie keys together, beyond what each key allows alone.
     if 0.0 in p.sequence.strengths:  # each strength is compared with none
         raise _fail("sequence.strengths", list(p.sequence.strengths), "strengths > 0")
@@ -417,6 +420,20 @@ def parse(raw: Any) -> Params:
         raise _fail("progressive.smithing.epochs", smithing.epochs,
                     f"more epochs than the last schedule point ({last_point})")
     return p
+
+
+def stretched(progressive: Progressive, epochs: int) -> Progressive:
+    """The progressive schedules, written for the tutorial's run of TUTORIAL_EPOCHS epochs,
+    stretched to a run of `epochs`: every epoch count times epochs / TUTORIAL_EPOCHS, rounded
+    (schedule points kept apart, one epoch at least). Two moons keep them as written."""
+    factor = epochs / TUTORIAL_EPOCHS
+    smithing, points = progressive.smithing, []
+    for epoch, lam in smithing.points:
+        points.append((max(round(epoch * factor), points[-1][0] + 1) if points else 0, lam))
+    total = max(round(smithing.epochs * factor), points[-1][0] + 1)
+    per_level = max(round(progressive.repeated.epochs_per_level * factor), 1)
+    return Progressive(Smithing(tuple(points), smithing.interpolation, total),
+                       Repeated(progressive.repeated.levels, per_level))
 
 
 def load(path: str | Path = "params.yaml") -> Params:
