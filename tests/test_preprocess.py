@@ -11,7 +11,6 @@ import pytest
 
 import mixed
 from weightreg import data, io, params
-from weightreg.stages import selection
 
 ROOT = Path(__file__).resolve().parents[1]
 PATIENTS = dataclasses.replace(params.moons(), source="csv", path=str(ROOT / "data/patients.csv"),
@@ -87,7 +86,7 @@ def test_no_statistic_of_a_test_row_reaches_its_split(tmp_path, random_state):
 
 def test_no_statistic_of_a_held_out_fold_reaches_its_fold(tmp_path):
     dataset = data.prepare(PATIENTS, folds=5)
-    folds = selection.folds(dataset, 5)
+    folds = dataset.folds(5)
     # A fold is fitted on its own training rows: not the split's (mean 0 there, not here).
     assert np.abs(folds[0].x_train[:, :10].mean(axis=0)).max() < 1e-5
     assert not np.array_equal(folds[0].x_train, dataset.split.x_train[:len(folds[0].x_train)])
@@ -95,7 +94,7 @@ def test_no_statistic_of_a_held_out_fold_reaches_its_fold(tmp_path):
     path = tmp_path / "wild.csv"
     perturbed(dataset.rows.train[held]).to_csv(path, index=False)
     wild = data.prepare(dataclasses.replace(PATIENTS, path=str(path)), folds=5)
-    wild_folds = selection.folds(wild, 5)
+    wild_folds = wild.folds(5)
     np.testing.assert_array_equal(wild_folds[0].x_train, folds[0].x_train)
     np.testing.assert_array_equal(wild_folds[0].y_train, folds[0].y_train)
     assert not np.allclose(wild_folds[1].x_train, folds[1].x_train)  # fold 1 trains on them

@@ -80,9 +80,25 @@ class Dataset:
                 f"{len(self.split.y_train)} training rows, {len(self.split.y_test)} test rows"
                 f"{notes}")
 
-    def fold(self, kept: np.ndarray, held: np.ndarray) -> Split:
-        """The training rows `kept` against the training rows `held` (positions in the
-        training rows). The preprocessing is fitted again on the rows `kept` alone."""
+    def folds(self, count: int) -> list[Split]:
+        """k-fold cross-validation on the training rows (`selection`). Two moons: each fold
+        holds out a contiguous part (the rows are in make_moons' random order) and trains on
+        the rest. Other sources: scikit-learn's `StratifiedKFold` for classification (each
+        fold keeps the classes' shares), `KFold` for regression, both without shuffling (the
+        split already shuffled), and the preprocessing fitted again on each fold's training
+        rows alone."""
+        split = self.split
+        rows = np.arange(len(split.y_train))
+        if self.source == "two moons":
+            held_out = np.array_split(rows, count)
+        else:
+            from sklearn.model_selection import KFold, StratifiedKFold
+
+            splitter = (StratifiedKFold if self.task.classifies else KFold)(n_splits=count)
+            held_out = [held for _, held in splitter.split(split.x_train, split.y_train)]
+        return [self._fold(np.setdiff1d(rows, held), held) for held in held_out]
+
+    def _fold(self, kept: np.ndarray, held: np.ndarray) -> Split:
         split = self.split
         if self.rows is None:  # two moons: nothing fitted
             return Split(split.x_train[kept], split.y_train[kept], split.x_train[held],

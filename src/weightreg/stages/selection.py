@@ -14,24 +14,6 @@ from weightreg import data, io, stats, study
 from weightreg.params import Params
 
 
-def folds(dataset: data.Dataset, count: int) -> list[data.Split]:
-    """k-fold cross-validation on the training rows. Two moons: each fold holds out a
-    contiguous part (the rows are in make_moons' random order) and trains on the rest. Other
-    sources: scikit-learn's `StratifiedKFold` for classification (each fold keeps the classes'
-    shares), `KFold` for regression, both without shuffling (the split already shuffled); the
-    preprocessing is fitted again on each fold's training rows (`Dataset.fold`)."""
-    split = dataset.split
-    rows = np.arange(len(split.y_train))
-    if dataset.source == "two moons":
-        held_out = np.array_split(rows, count)
-    else:
-        from sklearn.model_selection import KFold, StratifiedKFold
-
-        splitter = (StratifiedKFold if dataset.task.classifies else KFold)(n_splits=count)
-        held_out = [held for _, held in splitter.split(split.x_train, split.y_train)]
-    return [dataset.fold(np.setdiff1d(rows, held), held) for held in held_out]
-
-
 def run(params: Params, *, replication: str, members: str, table: str, metrics: str) -> str:
     refits = refit_accuracy(study.Members(replication, "replication",
                                           needs=("random_state", "kind", "lambda", "test")),
@@ -42,7 +24,7 @@ def run(params: Params, *, replication: str, members: str, table: str, metrics: 
         study.Configuration(f"l2({value:g}), random_state {r}, fold {f}",
                             {"random_state": r, "fold": f, "lambda": value}, "l2",
                             {"hidden_kernel": value}, data=fold)
-        for r, dataset in drawn for f, fold in enumerate(folds(dataset, params.selection.folds))
+        for r, dataset in drawn for f, fold in enumerate(dataset.folds(params.selection.folds))
         for value in values]
     outcomes = study.sweep(params, drawn[0][1], configurations, "selection",
                            seeds=range(params.replication.seeds))
