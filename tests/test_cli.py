@@ -274,3 +274,50 @@ def test_the_studys_own_sizes_fit():
         dataset = prepared_data.prepare(p.data, p.selection.folds)
         sizes.check(p, len(dataset.features), dataset.task.outputs,
                     len(dataset.split.y_train), len(dataset.split.y_test))
+
+
+def size_keys():
+    """Every key of params.yaml that sets a count (rows, units, epochs, members, ...)."""
+    from dataclasses import fields, is_dataclass
+    from typing import get_type_hints
+
+    def walk(cls, prefix=""):
+        hints = get_type_hints(cls)
+        for item in fields(cls):
+            key = prefix + params.key_of(item)
+            if is_dataclass(hints[item.name]):
+                yield from walk(hints[item.name], key + ".")
+            elif item.metadata["rule"] in ("count", "optional_count", "count_or_auto", "widths"):
+                yield key
+
+    return list(walk(params.Params))
+
+
+# Counts that size nothing on their own, each with what bounds it instead.
+NOT_SIZES = {
+    "train.batch_size": "a batch holds at most the training rows",
+    "data.n_train": "at most the source's training rows (moons: data.moons.n_train)",
+    "data.moons.n_train": "below data.moons.n_samples",
+    "selection.folds": "at most the training rows",
+    "selection.draws": "at most replication.draws",
+}
+
+
+def test_the_counts_that_size_nothing_are_keys_of_params_yaml():
+    assert set(NOT_SIZES) <= set(size_keys())
+
+
+@pytest.mark.parametrize("key", sorted(set(size_keys()) - set(NOT_SIZES)))
+def test_every_size_key_is_counted_before_anything_runs(tmp_path, capsys, key):
+    value = 10**12
+    (tmp_path / "params.yaml").write_text(edit(key, value))
+    started = time.perf_counter()
+    status = cli.main(["data", "--params", str(tmp_path / "params.yaml"),
+                       "--split", str(tmp_path / "split.npz"),
+                       "--points", str(tmp_path / "points.csv")])
+    error = capsys.readouterr().err
+    assert status == 2 and error.count("\n") == 1, error
+    # Too large for this machine, or for the key's own range: named either way.
+    assert f"params.yaml: {key} = {value!r} is " in error, error
+    assert time.perf_counter() - started < 30  # refused up front
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["params.yaml"]

@@ -115,6 +115,9 @@ def make(settings: Data) -> Split:
     x, y = make_moons(n_samples=moons.n_samples, noise=moons.noise,
                       random_state=settings.random_state)
     x, y = x.astype(np.float32), y.astype(np.float32)
+    if not np.isfinite(x).all():
+        raise BadInput(f"params.yaml: data.moons.noise = {moons.noise!r} is too large: points "
+                       "beyond float32's range; expected a noise of a few units at most")
     n = moons.n_train
     return Split(x[:n], y[:n], x[n:], y[n:])
 
@@ -272,6 +275,16 @@ def split(table: Table, task: Task, classes: tuple[str, ...], y: np.ndarray, set
     if task.classifies:  # selection's StratifiedKFold runs on the training rows
         _enough_rows(y[train], classes, folds, f"{table.source}: the training rows of class",
                      f"selection.folds = {folds} needs one in every fold")
+    else:  # R² needs two rows and two values: in the test rows, and in each fold's held out
+        if len(test) < 2 or y[test].min() == y[test].max():
+            raise BadInput(f"params.yaml: data.test_fraction = {settings.test_fraction!r} "
+                           f"leaves {len(test)} test rows of {table.source} with one target "
+                           "value, where R² is undefined; expected a larger fraction")
+        if len(train) < 2 * folds:
+            raise BadInput(f"params.yaml: selection.folds = {folds} needs {2 * folds} "
+                           f"training rows or more (two held out per fold, for R²); "
+                           f"{table.source} has {len(train)}; expected fewer folds, or a "
+                           "larger data.n_train")
     fitted, prepared = fit(table, task, y, train, test)
     return Dataset(prepared, task, table.source, table.features, classes,
                    len(table.columns.numeric), Rows(table, y, train, test, fitted))
@@ -313,8 +326,32 @@ def draws(settings: Data, count: int, folds: int = 2) -> list[tuple[int, Dataset
         return [(r, prepare(dataclasses.replace(settings, random_state=r))) for r in states]
     table = read(settings)  # read once, split many times
     task, classes, y = task_of(table, settings)
-    return [(r, split(table, task, classes, y, dataclasses.replace(settings, random_state=r),
-                      folds)) for r in states]
+    drawn = []
+    for i, r in enumerate(states):
+        try:
+            drawn.append((r, split(table, task, classes, y,
+                                   dataclasses.replace(settings, random_state=r), folds)))
+        except BadInput as error:
+            if i == 0:  # the study's own split: the message says it all
+                raise
+            raise BadInput(f"draw {i} of replication (random_state {r}): {error}") from None
+    return drawn
+
+
+def check_study(settings: Data, count: int, folds: int, folded: int) -> None:
+    """Refuse (`BadInput`) data that a later stage could not use: every one of `count` draws
+    of replication, and the `folds` folds of each of the first `folded` (selection), made as
+    those stages will make them. The `data` stage calls it, so that a later stage never
+    deletes its outputs for a problem the data had from the start."""
+    for i, (r, dataset) in enumerate(draws(settings, count, folds)):
+        if i >= folded or dataset.task.classifies:  # classes per fold: `split` checked them
+            continue
+        for f, fold in enumerate(dataset.folds(folds)):
+            if len(fold.y_test) < 2 or fold.y_test.min() == fold.y_test.max():
+                raise BadInput(
+                    f"params.yaml: selection.folds = {folds} leaves fold {f} of draw {i} "
+                    f"(random_state {r}) {len(fold.y_test)} held-out rows with one target "
+                    "value, where R² is undefined; expected fewer folds (or more rows)")
 
 
 # The prepared split on disk: a zip of .npy arrays and a JSON description, written with fixed

@@ -391,6 +391,9 @@ def parse(raw: Any) -> Params:
     # Rules that tie keys together, beyond what each key allows alone.
     if 0.0 in p.sequence.strengths:  # each strength is compared with none
         raise _fail("sequence.strengths", list(p.sequence.strengths), "strengths > 0")
+    if p.replication.draws > 2**31:
+        raise _fail("replication.draws", p.replication.draws, "at most 2**31 (make_moons' "
+                    "seeds, data.random_state + 0 .. draws - 1, stop at 2**32)")
     if p.data.random_state < 0 or p.data.random_state + p.replication.draws > 2**32:
         raise _fail("data.random_state", p.data.random_state,
                     "a seed from 0 to 2**32 - replication.draws (make_moons' range)")

@@ -15,12 +15,14 @@ within a small factor, which is all a refusal needs.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 
 from weightreg import engine, models
 from weightreg.io import BadInput
 from weightreg.params import Params
+from weightreg.stages.sequence import ARCHITECTURES
 
 FLOAT = 4  # bytes: float32 throughout
 COPIES_OF_WEIGHTS = 8  # initial, trained, two Adam moments, gradients, and copies on the way
@@ -30,11 +32,20 @@ COPIES_OF_RECORDS = 3  # the program's records, the chunks gathered, the history
 @dataclass(frozen=True)
 class Need:
     stage: str
-    members: int
+    factors: dict[str, int]  # the keys whose values multiply into the number of members
     epochs: int
-    members_key: str  # the key that sets the number of members
     epochs_key: str
     own_rows: bool = False  # members bring their own rows (draws, folds)
+    rest: int = 1  # a factor of the members that no key sets alone (configurations)
+
+    @property
+    def members(self) -> int:
+        return math.prod(self.factors.values()) * self.rest
+
+    @property
+    def members_key(self) -> str:
+        """The key to blame for too many members: the one with the largest value."""
+        return max(self.factors, key=self.factors.get)
 
 
 def available() -> int:
@@ -58,22 +69,59 @@ def needs(params: Params) -> list[Need]:
     repeated = epochs + len(params.progressive.repeated.levels) * \
         params.progressive.repeated.epochs_per_level
     settings = 1 + len(set(params.grid.values) | {params.replication.lam})
+    train = {"train.seeds": seeds}
     return [
-        Need("grid", grid * seeds, epochs, "train.seeds", "train.epochs"),
-        Need("layerwise", len(params.layerwise.hidden) * len(params.layerwise.output) * seeds,
-             epochs, "train.seeds", "train.epochs"),
-        Need("decoupled", 2 * len(params.decoupled.values) * seeds, epochs, "train.seeds",
-             "train.epochs"),
-        Need("refine", (params.grid.refine + 1) * seeds, epochs, "train.seeds", "train.epochs"),
-        Need("progressive", seeds, max(smithing, repeated), "train.seeds",
+        Need("grid", train, epochs, "train.epochs", rest=grid),
+        Need("layerwise", train, epochs, "train.epochs",
+             rest=len(params.layerwise.hidden) * len(params.layerwise.output)),
+        Need("decoupled", train, epochs, "train.epochs", rest=2 * len(params.decoupled.values)),
+        Need("refine", {**train, "grid.refine": params.grid.refine + 1}, epochs, "train.epochs"),
+        Need("progressive", train, max(smithing, repeated),
              "progressive.smithing.epochs" if smithing >= repeated
              else "progressive.repeated.epochs_per_level"),
-        Need("replication", params.replication.draws * settings * params.replication.seeds,
-             epochs, "replication.draws", "train.epochs", own_rows=True),
-        Need("selection", params.selection.draws * params.selection.folds
-             * len(params.grid.values) * params.replication.seeds, epochs,
-             "selection.draws", "train.epochs", own_rows=True),
+        Need("replication", {"replication.draws": params.replication.draws,
+                             "replication.seeds": params.replication.seeds}, epochs,
+             "train.epochs", own_rows=True, rest=settings),
+        Need("selection", {"selection.draws": params.selection.draws,
+                           "selection.folds": params.selection.folds,
+                           "replication.seeds": params.replication.seeds}, epochs,
+             "train.epochs", own_rows=True, rest=len(params.grid.values)),
     ]
+
+
+def before(params: Params) -> None:
+    """Refuse what params alone size beyond this machine's memory, before the data are made:
+    the two moons' sample (`make_moons` holds about eight float64 copies of it) and the
+    `sequence` stage's arrays (its rows, their activations in a model, its records)."""
+    memory = available()
+    if params.data.source == "moons":
+        samples = params.data.moons.n_samples
+        _refuse_above(memory, "data.moons.n_samples", samples, samples * 2 * 8 * 8,
+                      f"{samples:,} points of two features")
+    seq = params.sequence
+    rows, length, units = seq.n_train + seq.n_test, seq.length, seq.units
+    models_trained = len(ARCHITECTURES) * (1 + len(seq.strengths)) * seq.seeds
+    parts = {  # the larger factor of a product takes the blame
+        ("sequence.length" if length > rows else
+         "sequence.n_test" if seq.n_test >= seq.n_train else "sequence.n_train"):
+            rows * length * (8 * 3 + FLOAT * 4 * (units + 1) * 4),
+        "sequence.units": units * units * 4 * FLOAT * COPIES_OF_WEIGHTS,
+        "sequence.epochs": seq.epochs * FLOAT * 8,  # Keras' history, per model
+        "sequence.seeds": models_trained * 64 * 6,  # a row of results per model
+    }
+    total = sum(parts.values())
+    key = max(parts, key=parts.get)
+    _refuse_above(memory, key, _value(params, key), total,
+                  f"{rows:,} sequences of {length:,} steps, {units:,} units, "
+                  f"{models_trained:,} models x {seq.epochs:,} epochs", stage="sequence stage")
+
+
+def _refuse_above(memory: int, key: str, value, total: float, what: str,
+                  stage: str = "data stage") -> None:
+    if total > memory:
+        raise BadInput(f"params.yaml: {key} = {value!r} is too large for this machine: the "
+                       f"{stage} would hold about {total / 2**30:,.1f} GiB ({what}), and "
+                       f"{memory / 2**30:,.1f} GiB is available; expected a smaller value")
 
 
 def check(params: Params, inputs: int, outputs: int, train_rows: int, test_rows: int) -> None:

@@ -3,10 +3,11 @@
 
 It depends on all of params.yaml, and `python -m weightreg` validates all of it before any stage
 runs, so a bad value anywhere stops `dvc repro` here, before DVC deletes any later stage's
-outputs. It also reads and checks the source (a CSV's columns, classes and missing values),
-what the study needs in memory (`sizes`), and WEIGHTREG_BACKEND (and a Dask scheduler's
-address). Its outputs persist, and the same params
-and source give the same bytes, so later stages rerun only when the split changes.
+outputs. It also reads and checks the source (a CSV's columns, classes and missing values) and
+every split the study will make of it (replication's draws, selection's folds), what the study
+needs in memory (`sizes`), and WEIGHTREG_BACKEND (and a Dask scheduler's address). Its outputs
+persist, and the same params and source give the same bytes, so later stages rerun only when
+the split changes.
 """
 
 from weightreg import cluster, data, io, sizes
@@ -14,10 +15,14 @@ from weightreg.params import Params
 
 
 def run(params: Params, *, split: str, points: str) -> str:
+    sizes.before(params)  # what params alone size, before anything is made
     dataset = data.prepare(params.data, params.selection.folds)
     # A study too large for this machine's memory stops here, before anything is deleted.
     sizes.check(params, len(dataset.features), dataset.task.outputs,
                 len(dataset.split.y_train), len(dataset.split.y_test))
+    # Every draw of replication and fold of selection, as those stages will make them.
+    data.check_study(params.data, params.replication.draws, params.selection.folds,
+                     params.selection.draws)
     where = cluster.check()
     io.write({split: data.to_bytes(dataset), points: data.points_csv(dataset)})
     return f"{dataset.describe()}; the engine trains {where}"
