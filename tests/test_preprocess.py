@@ -168,3 +168,34 @@ def test_labels_are_text_in_figures_whatever_they_hold(tmp_path):
     table = pd.read_csv(pd.io.common.StringIO(data.points_csv(dataset)))
     picture = plots.png(plots.data_scatter({k: table[k].to_numpy() for k in table}, dataset))
     assert picture.startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"task": "binary"}, "data.task = 'binary' does not fit {path}: its target holds 213 "
+                         "distinct numbers, a quantity; expected regression (or auto)"),
+    ({"n_train": 7}, "selection.folds = 5 needs 10 training rows or more"),
+    ({"test_fraction": 0.002}, "data.test_fraction = 0.002 leaves 1 test rows"),
+])
+def test_a_regression_no_stage_could_score_is_refused(changes, message):
+    with pytest.raises(io.BadInput) as error:
+        data.prepare(dataclasses.replace(PATIENTS, **changes), folds=5)
+    assert message.format(path=PATIENTS.path) in str(error.value)
+
+
+def test_a_later_draw_that_fails_is_named_by_its_draw_and_key():
+    wine = dataclasses.replace(PATIENTS, source="wine", n_train=6, drop=())
+    data.prepare(wine)  # the study's own split keeps three classes...
+    with pytest.raises(io.BadInput, match=r"draw \d+ of replication \(random_state \d+\): "
+                                          r".*params.yaml: data.n_train = 6 keeps too few"):
+        data.check_study(wine, 100, 2, 20)  # ... and some later draw does not
+
+
+def test_a_fold_where_r2_is_undefined_is_refused_before_any_training(tmp_path):
+    frame = pd.DataFrame({"x": np.arange(40.0), "y": [1.0] * 30 + list(np.arange(2.0, 12.0))})
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    settings = dataclasses.replace(PATIENTS, path=str(tmp_path / "t.csv"), target="y", drop=(),
+                                   task="regression", random_state=0)
+    with pytest.raises(io.BadInput, match=r"selection.folds = 5 leaves fold \d of draw \d+ "
+                                          r"\(random_state \d+\) \d held-out rows with one "
+                                          "target value"):
+        data.check_study(settings, 20, 5, 20)

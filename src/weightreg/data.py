@@ -221,6 +221,10 @@ def task_of(table: Table, settings: Data) -> tuple[Task, tuple[str, ...], np.nda
     if len(labels) < 2:
         raise BadInput(f"{table.source}: the target has only one class ({labels[0]}); a "
                        "classifier needs two or more")
+    if found == "regression" and len(labels) != (2 if chosen == "binary" else len(labels)):
+        raise BadInput(f"params.yaml: {key} does not fit {table.source}: its target holds "
+                       f"{len(labels)} distinct numbers, a quantity; expected regression (or "
+                       "auto)")
     if chosen == "binary" and len(labels) != 2:
         raise BadInput(f"params.yaml: {key} does not fit {table.source}: its target has "
                        f"{len(labels)} classes; expected multiclass (or auto)")
@@ -273,8 +277,10 @@ def split(table: Table, task: Task, classes: tuple[str, ...], y: np.ndarray, set
             raise BadInput(f"params.yaml: data.n_train = {settings.n_train!r} keeps training "
                            "rows of one class only; expected more rows")
     if task.classifies:  # selection's StratifiedKFold runs on the training rows
+        kept = ("" if settings.n_train is None else
+                f" (params.yaml: data.n_train = {settings.n_train!r} keeps too few rows)")
         _enough_rows(y[train], classes, folds, f"{table.source}: the training rows of class",
-                     f"selection.folds = {folds} needs one in every fold")
+                     f"selection.folds = {folds} needs one in every fold{kept}")
     else:  # R² needs two rows and two values: in the test rows, and in each fold's held out
         if len(test) < 2 or y[test].min() == y[test].max():
             raise BadInput(f"params.yaml: data.test_fraction = {settings.test_fraction!r} "
