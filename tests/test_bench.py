@@ -112,3 +112,26 @@ def test_the_regressors_alpha_gives_half_of_keras_objective():
     assert plain == pytest.approx(mse / 2, rel=1e-9)
     assert loss - plain == pytest.approx(
         KERAS_L2 * sum(np.sum(w ** 2) for w in regressor.coefs_) / 2, rel=1e-9)
+
+
+def test_the_benchmark_runs_to_its_closing_table_and_json_line(monkeypatch):
+    """Every measurement of `python -m weightreg.bench`, on tiny settings, then what it prints
+    at its end (the closing table once read keys that params no longer has)."""
+    import json
+
+    from weightreg.bench import real, speed
+
+    monkeypatch.setattr(speed, "SINGLE_MODEL_EPOCHS", 3)
+    monkeypatch.setattr(speed, "MATMUL_SIZE", 64)
+    monkeypatch.setattr(speed, "FORWARD_PASSES", 3)
+    monkeypatch.setattr(speed, "DASK_MEMBERS", 4)
+    monkeypatch.setattr(real, "DATASETS", {"iris": 10})
+    monkeypatch.setattr(real, "ROWS", (300,))
+    monkeypatch.setattr(real, "ROW_EPOCHS", {"quick": 600})
+    tiny = speed.Config(name="quick", repeats=1, keras_epochs=2, sklearn_epochs=2,
+                        engine_epochs={1: 3, speed.REFERENCE_MEMBERS: 3}, dask_epochs=3)
+    results = speed.measure(tiny, lambda line: None)
+    printed = speed.report(results).splitlines()
+    assert printed[0].startswith("weightreg benchmark (quick): two moons, 30 train / 70 test rows")
+    assert any(line.startswith("iris") for line in printed)
+    assert json.loads(printed[-1])["real_data"]["iris"]["grid_epochs"] == 2

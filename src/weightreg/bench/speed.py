@@ -504,12 +504,15 @@ def main(argv: list[str] | None = None) -> int:
         from weightreg import io, plots
 
         io.write({args.figure: plots.png(plots.benchmark(results))})
+    print(report(results))
+    return 0
+
+
+def report(results: dict[str, object]) -> str:
+    """What the benchmark prints at its end: its tables, then the results as one JSON line."""
     from weightreg.bench import real
 
-    print(table(results))
-    print(real.table(results))
-    print(json.dumps(results))
-    return 0
+    return f"{table(results)}\n{real.table(results)}\n{json.dumps(results)}"
 
 
 if __name__ == "__main__":
