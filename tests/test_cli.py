@@ -61,11 +61,11 @@ CASES = [
     # Damaged tables, as a careless user leaves them: refused before any training, naming the
     # file, the column, the row and the stage that writes it.
     ("a word in a score", GOOD, "good",
-     ["baseline.csv: column test_acc, row 3: 'oops' is not a number from 0 to 1",
-      "dvc repro baseline"], with_cell(BASELINE, 3, "test_acc", "oops")),
+     ["baseline.csv: column test_score, row 3: 'oops' is not a number <= 1",
+      "dvc repro baseline"], with_cell(BASELINE, 3, "test_score", "oops")),
     ("an accuracy of 5", GOOD, "good",
-     ["baseline.csv: column test_acc, row 1: 5.0 is not a number from 0 to 1"],
-     with_cell(BASELINE, 0, "test_acc", "5")),
+     ["baseline.csv: column test_score, row 1: 5.0 is not a number <= 1"],
+     with_cell(BASELINE, 0, "test_score", "5")),
     ("a truncated baseline", GOOD, "good", ["baseline.csv", "dvc repro baseline"],
      BASELINE[:len(BASELINE) // 3]),
     ("a damaged test_rows cell", GOOD, "good",
@@ -144,14 +144,14 @@ def test_a_word_or_an_infinity_in_a_plot_table_is_named(tmp_path, capsys, cell, 
     plots.mkdir()
     for table in (ROOT / "plots").glob("*.csv"):
         text = table.read_text()
-        (plots / table.name).write_text(with_cell(text, 2, "test_acc", cell)
+        (plots / table.name).write_text(with_cell(text, 2, "test_score", cell)
                                         if table.name == "placement.csv" else text)
     status = cli.main(["figures", "--data", str(tmp_path / "split.npz"),
                        "--points", str(ROOT / "data/points.csv"), "--tables", str(plots),
                        "--out", str(tmp_path / "figures")])
     error = capsys.readouterr().err
     assert status == 2 and error.count("\n") == 1, error
-    assert f"placement.csv: column test_acc, row 2: {shown} is not a finite number" in error
+    assert f"placement.csv: column test_score, row 2: {shown} is not a finite number" in error
     assert "dvc repro placement" in error
 
 

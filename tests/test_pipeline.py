@@ -17,7 +17,7 @@ FIGURES = ("data", "learning_curves", "lambda_curve", "weight_norms", "layerwise
            "progressive", "placement", "sequence")
 TRAINED = ("baseline", "regularized", "grid", "refine", "layerwise", "decoupled", "placement",
            "progressive", "sequence", "replication", "selection")
-WITH_METRICS = ("regularized", "grid", "refine", "layerwise", "decoupled", "placement",
+WITH_METRICS = ("data", "regularized", "grid", "refine", "layerwise", "decoupled", "placement",
                 "progressive", "sequence", "replication", "selection")
 PLOT_DATA = ("baseline", "regularized", "grid", "refine", "layerwise", "decoupled", "placement",
              "progressive", "repeated", "sequence", "replication", "selection")
@@ -25,11 +25,13 @@ PLOT_DATA = ("baseline", "regularized", "grid", "refine", "layerwise", "decouple
 RESULTS = ("data/split.npz", "data/points.csv", *(f"members/{name}.csv" for name in TRAINED),
            *(f"metrics/{name}.json" for name in WITH_METRICS),
            *(f"plots/{name}.csv" for name in PLOT_DATA),
-           "plots/boundaries.png", "plots/replication.png",
+           "plots/boundaries.png", "plots/replication.png", "metrics/summary.md",
            *(f"figures/{name}.png" for name in FIGURES))
 # The metrics `dvc exp show` has as columns, in this order: the headline first.
-HEADLINE = ["test_acc", "test_acc_lo", "test_acc_hi", "diff_vs_baseline", "p_value",
-            "mcnemar_p", "baseline_test_acc", "train_acc", "test_loss"]
+HEADLINE = ["test_score", "test_score_lo", "test_score_hi", "diff_vs_baseline",
+            "diff_vs_baseline_lo", "diff_vs_baseline_hi", "p_value", "mcnemar_p",
+            "baseline_test_score", "train_score", "test_loss", "trivial_test_score",
+            "beats_trivial", "baseline_beats_trivial"]
 
 
 def stages_run(output: str) -> set[str]:
@@ -51,27 +53,27 @@ def test_repro_writes_every_output(project):
     assert len(grid["seed"]) == len(kinds) * len(values) * TINY["train"]["seeds"]
     assert set(zip(grid["kind"], grid["lambda"])) == {(k, v) for k in kinds for v in values}
     # Exact values: accuracies are whole rows of the 70 test rows.
-    assert np.array_equal(np.rint(grid["test_acc"] * 70) / 70, grid["test_acc"])
+    assert np.array_equal(np.rint(grid["test_score"] * 70) / 70, grid["test_score"])
     # The grid's best, recomputed from its members, is what its metrics say.
-    means = {(k, v): grid["test_acc"][(grid["kind"] == k) & (grid["lambda"] == v)].mean()
+    means = {(k, v): grid["test_score"][(grid["kind"] == k) & (grid["lambda"] == v)].mean()
              for k in kinds for v in values}
     best = max(means, key=lambda key: (means[key], key[1]))
     found = metrics(project)["grid"]
     assert (found["best_kind"], found["best_lambda"]) == best
-    assert found["best_test_acc"] == pytest.approx(means[best], abs=1e-6)
+    assert found["best_test_score"] == pytest.approx(means[best], abs=1e-6)
     # The headline's difference is paired seed by seed with the baseline's members.
     regularized = io.read_csv(project / "members/regularized.csv")
-    expected = stats.paired(regularized["test_acc"], baseline["test_acc"])
+    expected = stats.paired(regularized["test_score"], baseline["test_score"])
     headline = metrics(project)["regularized"]
     assert headline["diff_vs_baseline"] == pytest.approx(expected["diff"], abs=1e-6)
     assert headline["p_value"] == pytest.approx(expected["p_value"], abs=1e-6)
     table = io.read_csv(project / "plots/grid.csv")
-    assert list(table)[:2] == ["kind", "lambda"] and "test_acc_lo" in table
+    assert list(table)[:2] == ["kind", "lambda"] and "test_score_lo" in table
     # Learning curves keep every 20th epoch and the last, with their 95% intervals.
     curves = io.read_csv(project / "plots/progressive.csv")
     assert list(curves["epoch"]) == [20, TINY["progressive"]["smithing"]["epochs"]]
-    assert np.all(curves["test_acc_lo"] <= curves["test_acc"])
-    assert np.all(curves["test_acc"] <= curves["test_acc_hi"])
+    assert np.all(curves["test_score_lo"] <= curves["test_score"])
+    assert np.all(curves["test_score"] <= curves["test_score_hi"])
     for name in FIGURES:
         assert (project / f"figures/{name}.png").read_bytes()[:4] == b"\x89PNG"
     assert "up to date" in run(project, "dvc", "status").stdout
@@ -87,7 +89,7 @@ def test_replication_draw_zero_is_the_main_study(project):
         main = io.read_csv(project / f"members/{stage}.csv")
         mine = first & (replication["kind"] == kind) & (
             replication["lambda"] == (0.0 if kind == "none" else TINY["lambda"]))
-        for column in ("seed", "train_acc", "test_acc"):
+        for column in ("seed", "train_score", "test_score"):
             assert list(replication[column][mine]) == list(main[column]), (stage, column)
     draws, seeds = TINY["replication"]["draws"], TINY["replication"]["seeds"]
     settings = 1 + len(set(TINY["grid"]["values"]) | {TINY["replication"]["lambda"]})
@@ -102,10 +104,10 @@ def test_selection_refits_are_the_replication_members(project):
     replication = io.read_csv(project / "members/replication.csv")
     assert len(selection["random_state"]) == TINY["selection"]["draws"]
     for r, value, accuracy in zip(selection["random_state"], selection["cv_lambda"],
-                                  selection["cv_test_acc"]):
+                                  selection["cv_test_score"]):
         mine = ((replication["random_state"] == r) & (replication["kind"] == "l2")
                 & (replication["lambda"] == value))
-        assert accuracy == pytest.approx(replication["test_acc"][mine].mean(), abs=1e-6)
+        assert accuracy == pytest.approx(replication["test_score"][mine].mean(), abs=1e-6)
     assert np.all(selection["optimism"] >= 0)  # the test rows' choice is best on the test rows
     members = io.read_csv(project / "members/selection.csv")
     folds, values = TINY["selection"]["folds"], len(TINY["grid"]["values"])
@@ -222,8 +224,8 @@ def test_queued_experiments_run_the_code_they_were_queued_with(project):
                 data = entry.get("data") or {}
                 lam = data.get("params", {}).get("params.yaml", {}).get("data", {}).get("lambda")
                 metrics = data.get("metrics", {}).get("metrics/regularized.json", {})
-                if lam is not None and "test_acc" in metrics.get("data", {}):
-                    found[float(lam)] = metrics["data"]["test_acc"]
+                if lam is not None and "test_score" in metrics.get("data", {}):
+                    found[float(lam)] = metrics["data"]["test_score"]
     assert {1e-4, 1e-3, 1e-2} <= set(found), shown
 
 
@@ -296,37 +298,38 @@ def test_the_real_two_revision_page_stays_small(tmp_path):
 # Your own data: the whole pipeline, tiny, on a real dataset of each task (the CSV is
 # scikit-learn's wine table with string labels, data/example.csv), two hidden layers.
 OWN_DATA = {
-    "csv": ("multiclass", "acc", "mcnemar_p"),
-    "diabetes": ("regression", "r2", "wilcoxon_p"),
-    "breast_cancer": ("binary", "acc", "mcnemar_p"),
+    "csv": ("multiclass", "accuracy", "mcnemar_p"),
+    "diabetes": ("regression", "R²", "wilcoxon_p"),
+    "breast_cancer": ("binary", "accuracy", "mcnemar_p"),
 }
 
 
 @pytest.mark.parametrize("source", OWN_DATA)
 def test_the_pipeline_runs_on_your_own_data(source, tmp_path):
-    task, score, rows_p = OWN_DATA[source]
+    task, score_name, rows_p = OWN_DATA[source]
     tiny_params = yaml.safe_load(yaml.safe_dump(TINY))
     tiny_params["data"].update(source=source, n_train=60)
     tiny_params["model"]["hidden_units"] = [8, 8]
     tiny_params["replication"]["draws"] = 2
     project = make_project(tmp_path, tiny_params)
     found = metrics(project)
+    # One name for every task's score, so that one column and one chart serve them all.
     assert list(found["regularized"]) == [
-        f"test_{score}", f"test_{score}_lo", f"test_{score}_hi", "diff_vs_baseline", "p_value",
-        rows_p, f"baseline_test_{score}", f"train_{score}", "test_loss"]
-    assert all(f"_{score}" in key for key in found["grid"] if key != "best_kind"
+        rows_p if name == "mcnemar_p" else name for name in HEADLINE]
+    assert found["data"] == {"data": "data/example.csv" if source == "csv" else source,
+                             "task": task, "score": score_name}
+    assert all("_score" in key for key in found["grid"] if key != "best_kind"
                and key != "best_lambda")
     members = io.read_csv(project / "members/grid.csv")
     assert {"hidden_1_kernel_norm", "hidden_2_kernel_norm", "output_kernel_norm"} <= set(members)
-    if score == "r2":  # R² of a fit can be negative, never above 1
-        assert np.all(members["test_r2"] <= 1)
+    if task == "regression":  # R² of a fit can be negative, never above 1
+        assert np.all(members["test_score"] <= 1)
     else:
-        assert np.all((members["test_acc"] >= 0) & (members["test_acc"] <= 1))
+        assert np.all((members["test_score"] >= 0) & (members["test_score"] <= 1))
     done = run(project, "dvc", "repro", "--force", "-s", "boundaries")
     assert "does not apply: decision boundaries need two features" in done.stdout
-    names = {"acc": "accuracy", "r2": "R²"}
     line = run(project, "dvc", "repro", "--force", "-s", "regularized").stdout
-    assert f"test {names[score]} " in line
+    assert f"test {score_name} " in line
     data_line = run(project, "dvc", "repro", "--force", "-s", "data").stdout
     assert f"({task})" in data_line and "60 training rows" in data_line
     for name in FIGURES:

@@ -17,8 +17,8 @@ def moons(train: int, test: int) -> prepared.Dataset:
 
 GRID = {
     "kind": np.array(["l1", "l1", "l2", "l2"]), "lambda": np.array([1e-3, 1e-2, 1e-3, 1e-2]),
-    "train_acc": np.array([1.0, 0.9, 1.0, 1.0]), "test_acc": np.array([0.9, 0.8, 0.94, 0.93]),
-    "test_acc_std": np.array([0.01, 0.0, 0.0, 0.02]),
+    "train_score": np.array([1.0, 0.9, 1.0, 1.0]), "test_score": np.array([0.9, 0.8, 0.94, 0.93]),
+    "test_score_std": np.array([0.01, 0.0, 0.0, 0.02]),
     **{f"{group}_norm": np.array([3.0, 1.0, 4.0, 2.0])
        for group in ("hidden_kernel", "hidden_bias", "output_kernel", "output_bias")},
 }
@@ -27,23 +27,23 @@ GRID = {
 def test_every_figure_renders_to_png():
     data = {"x1": np.array([0.0, 1.0, 0.5]), "x2": np.array([0.0, 1.0, 0.2]),
             "y": np.array([0.0, 1.0, 1.0]), "split": np.array(["train", "test", "test"])}
-    curves = {"epoch": np.arange(1, 4), "train_acc": np.array([0.5, 0.7, 1.0]),
-              "test_acc": np.array([0.5, 0.6, 0.9]), "lambda": np.array([0.0, 1e-4, 1e-3])}
+    curves = {"epoch": np.arange(1, 4), "train_score": np.array([0.5, 0.7, 1.0]),
+              "test_score": np.array([0.5, 0.6, 0.9]), "lambda": np.array([0.0, 1e-4, 1e-3])}
     side = np.linspace(0, 1, 3)
     x1, x2 = (a.ravel() for a in np.meshgrid(side, side))
     figures = [
         plots.data_scatter(data, moons(1, 2)),
-        plots.learning_curves({"baseline": curves, "regularized": curves}),
-        plots.lambda_curve(GRID, {"kind": np.array(["l2"] * 2), "lambda": np.array([1e-3, 2e-3]),
-                                  "test_acc": np.array([0.9, 0.95]),
-                                  "test_acc_std": np.array([0.0, 0.01])}),
+        plots.learning_curves({"baseline": curves, "regularized": curves}, tasks.BINARY),
+        plots.lambda_curve(GRID, tasks.BINARY, {"kind": np.array(["l2"] * 2), "lambda": np.array([1e-3, 2e-3]),
+                                  "test_score": np.array([0.9, 0.95]),
+                                  "test_score_std": np.array([0.0, 0.01])}),
         plots.weight_norms(GRID),
         plots.layerwise({"hidden_lambda": np.array([0.0, 0.0, 1e-3, 1e-3]),
                          "output_lambda": np.array([0.0, 1e-3, 0.0, 1e-3]),
-                         "test_acc": np.array([0.9, 0.92, 0.94, 0.8])}),
+                         "test_score": np.array([0.9, 0.92, 0.94, 0.8])}, tasks.BINARY),
         plots.progressive(curves, {"lambda": np.array([0.0, 1e-3]),
-                                   "test_acc": np.array([0.9, 0.94]),
-                                   "test_acc_std": np.array([0.0, 0.01])}),
+                                   "test_score": np.array([0.9, 0.94]),
+                                   "test_score_std": np.array([0.0, 0.01])}, tasks.BINARY),
         plots.boundaries({"model": np.array(["a"] * 9), "x1": x1, "x2": x2, "p": x1}, data),
     ]
     for figure in figures:
@@ -58,15 +58,16 @@ def test_scatter_title_counts_the_rows():
 
 
 def test_regression_figures_name_r2():
-    curves = {"epoch": np.arange(1, 4), "train_r2": np.array([0.1, 0.5, 0.9]),
-              "test_r2": np.array([-0.2, 0.1, 0.3]), "lambda": np.array([0.0, 1e-4, 1e-3])}
-    figure = plots.learning_curves({"baseline": curves})
+    curves = {"epoch": np.arange(1, 4), "train_score": np.array([0.1, 0.5, 0.9]),
+              "test_score": np.array([-0.2, 0.1, 0.3]), "lambda": np.array([0.0, 1e-4, 1e-3])}
+    regression = tasks.regression()
+    figure = plots.learning_curves({"baseline": curves}, regression)
     assert figure.axes[0].get_ylabel() == "R² (mean over seeds)"
-    grid = {key.replace("_acc", "_r2"): value for key, value in GRID.items()}
-    assert plots.lambda_curve(grid).axes[0].get_ylabel() == "R² (mean over seeds)"
-    levels = {"lambda": np.array([0.0, 1e-3]), "test_r2": np.array([0.2, 0.3]),
-              "test_r2_std": np.array([0.0, 0.01])}
-    assert plots.progressive(curves, levels).axes[1].get_ylabel() == "test R² (mean ± std)"
+    assert plots.lambda_curve(GRID, regression).axes[0].get_ylabel() == "R² (mean over seeds)"
+    levels = {"lambda": np.array([0.0, 1e-3]), "test_score": np.array([0.2, 0.3]),
+              "test_score_std": np.array([0.0, 0.01])}
+    assert plots.progressive(curves, levels, regression).axes[1].get_ylabel() == \
+        "test R² (mean ± std)"
     split = prepared.Split(np.zeros((4, 3)), np.array([-1.0, 0, 1, 2]), np.zeros((2, 3)),
                            np.array([0.5, 1.5]))
     diabetes = prepared.Dataset(split, tasks.regression(), "diabetes", ("age", "sex", "bmi"))
@@ -79,17 +80,17 @@ def test_regression_figures_name_r2():
 
 def test_sequence_bars_tell_regularized_from_plain():
     figure = plots.sequence({"model": np.array(["conv1d none", "conv1d l2(0.001)", "lstm none"]),
-                             "test_acc": np.array([0.8, 0.82, 0.7]),
-                             "test_acc_std": np.array([0.01, 0.0, 0.02])})
+                             "test_score": np.array([0.8, 0.82, 0.7]),
+                             "test_score_std": np.array([0.01, 0.0, 0.02])})
     colours = [tuple(bar.get_facecolor()) for bar in figure.axes[0].patches]
     assert colours[0] == colours[2] != colours[1]
 
 
 def test_placement_draws_the_baseline_from_the_paired_difference():
     figure = plots.placement({"placement": np.array(["hidden_kernel", "everything"]),
-                              "test_acc": np.array([0.94, 0.93]),
-                              "test_acc_lo": np.array([0.94, 0.92]),
-                              "test_acc_hi": np.array([0.94, 0.94]),
-                              "diff_vs_baseline": np.array([0.03, 0.02])})
+                              "test_score": np.array([0.94, 0.93]),
+                              "test_score_lo": np.array([0.94, 0.92]),
+                              "test_score_hi": np.array([0.94, 0.94]),
+                              "diff_vs_baseline": np.array([0.03, 0.02])}, tasks.BINARY)
     (line,) = figure.axes[0].get_lines()[-1:]
     assert line.get_ydata()[0] == pytest.approx(0.91)

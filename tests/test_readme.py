@@ -26,17 +26,17 @@ def test_results_table_matches_metrics():
     expected = {}
     for name, label in (("baseline", "baseline"), ("regularized", "l2(0.001)")):
         members = io.read_csv(ROOT / f"members/{name}.csv")
-        expected[label] = cell(members["train_acc"].mean(), members["test_acc"].mean(),
-                               members["test_acc"].std(ddof=1))
+        expected[label] = cell(members["train_score"].mean(), members["test_score"].mean(),
+                               members["test_score"].std(ddof=1))
     grid = io.read_csv(ROOT / "plots/grid.csv")
-    for kind, lam, train, test, std in zip(grid["kind"], grid["lambda"], grid["train_acc"],
-                                           grid["test_acc"], grid["test_acc_std"]):
+    for kind, lam, train, test, std in zip(grid["kind"], grid["lambda"], grid["train_score"],
+                                           grid["test_score"], grid["test_score_std"]):
         if kind == "l2":  # the tutorial's grid
             expected[f"grid {lam:.0e}"] = cell(train, test, std)
     assert set(rows) == set(expected)
     for label, (train, test) in expected.items():
         assert tuple(rows[label][2:4]) == (train, test), label
     headline = json.loads((ROOT / "metrics/regularized.json").read_text())
-    assert f"{headline['test_acc']:.3f}" == expected["l2(0.001)"][1][:5]
+    assert f"{headline['test_score']:.3f}" == expected["l2(0.001)"][1][:5]
     params = (ROOT / "params.yaml").read_text()
     assert re.search(r"^lambda: 1\.0e-3$", params, re.M) and re.search(r"^regularizer: l2$", params, re.M), "the l2(0.001) row"

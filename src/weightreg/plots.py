@@ -22,9 +22,10 @@ def _figure(ncols: int = 1, width: float = 6.0):
     return fig, list(axes[0])
 
 
-def _score(table: Mapping[str, np.ndarray]) -> tuple[str, str]:
-    """A table's score: its column suffix and its name (accuracy, or R² for regression)."""
-    return ("r2", "R²") if "test_r2" in table else ("acc", "accuracy")
+def _score(task) -> tuple[str, tuple[float, float] | None]:
+    """What a task's score (the column `test_score`) is called, and the score axis' range
+    (accuracy from 0.6; R² as the data fall)."""
+    return task.score_name, ((0.6, 1.01) if task.classifies else None)
 
 
 def note(title: str, text: str):
@@ -80,15 +81,15 @@ def data_scatter(data: Mapping[str, np.ndarray], dataset):
     return fig
 
 
-def learning_curves(runs: Mapping[str, Mapping[str, np.ndarray]]):
+def learning_curves(runs: Mapping[str, Mapping[str, np.ndarray]], task):
     """Train and test score per epoch (means over seeds), one panel per run."""
     fig, axes = _figure(len(runs))
     for ax, (name, curves) in zip(axes, runs.items()):
-        score, label = _score(curves)
-        ax.plot(curves["epoch"], curves[f"train_{score}"], color=COLORS["train"], label="train")
-        ax.plot(curves["epoch"], curves[f"test_{score}"], color=COLORS["test"], label="test")
+        label, limits = _score(task)
+        ax.plot(curves["epoch"], curves["train_score"], color=COLORS["train"], label="train")
+        ax.plot(curves["epoch"], curves["test_score"], color=COLORS["test"], label="test")
         ax.set(xlabel="epoch", ylabel=f"{label} (mean over seeds)", title=name,
-               ylim=(0.6, 1.01) if score == "acc" else None)
+               ylim=limits)
         ax.grid(alpha=0.3)
         ax.legend(loc="lower right")
     return fig
@@ -105,24 +106,25 @@ KIND_COLORS = {"l1": "#2ca02c", "l2": "#d62728", "l1_l2": "#9467bd",
                "l2 (coupled)": "#d62728", "decay (AdamW)": "#ff7f0e"}
 
 
-def lambda_curve(grid: Mapping[str, np.ndarray], refined: Mapping[str, np.ndarray] | None = None,
+def lambda_curve(grid: Mapping[str, np.ndarray], task,
+                 refined: Mapping[str, np.ndarray] | None = None,
                  title: str = "Grid search over lambda", xlabel: str = "lambda (hidden kernel)"):
     """The test score against lambda on a log axis, one curve per kind, with a band of one
     standard deviation over seeds; the train score dashed; a finer second pass in black."""
     fig, (ax,) = _figure(width=7.0)
-    score, label = _score(grid)
+    label, limits = _score(task)
     if refined is not None:
         order = np.argsort(refined["lambda"])
-        ax.errorbar(refined["lambda"][order], refined[f"test_{score}"][order],
-                    yerr=refined[f"test_{score}_std"][order], fmt="k.-", capsize=2,
+        ax.errorbar(refined["lambda"][order], refined["test_score"][order],
+                    yerr=refined["test_score_std"][order], fmt="k.-", capsize=2,
                     linewidth=0.8, label=f"{refined['kind'][0]}: finer grid (± 1 std)", zorder=3)
     for kind, rows in _by_kind(grid):
-        lam, test, std = (grid[key][rows] for key in ("lambda", f"test_{score}",
-                                                      f"test_{score}_std"))
+        lam, test, std = (grid[key][rows] for key in ("lambda", "test_score",
+                                                      "test_score_std"))
         color = KIND_COLORS.get(kind)
         ax.fill_between(lam, test - std, test + std, color=color, alpha=0.15)
         ax.plot(lam, test, "o-", color=color, label=f"{kind}: test (± 1 std)")
-        ax.plot(lam, grid[f"train_{score}"][rows], "--", color=color, alpha=0.6,
+        ax.plot(lam, grid["train_score"][rows], "--", color=color, alpha=0.6,
                 label=f"{kind}: train")
     ax.set_xscale("log")
     ax.set(xlabel=xlabel, ylabel=f"{label} (mean over seeds)", title=title)
@@ -148,32 +150,32 @@ def weight_norms(grid: Mapping[str, np.ndarray]):
     return fig
 
 
-def placement(table: Mapping[str, np.ndarray]):
+def placement(table: Mapping[str, np.ndarray], task):
     """The test score by where the penalty goes, with 95% intervals over seeds."""
     fig, (ax,) = _figure(width=7.0)
-    score, label = _score(table)
+    label, limits = _score(task)
     names = list(table["placement"])
-    test = table[f"test_{score}"]
-    errors = [test - table[f"test_{score}_lo"], table[f"test_{score}_hi"] - test]
+    test = table["test_score"]
+    errors = [test - table["test_score_lo"], table["test_score_hi"] - test]
     ax.bar(range(len(names)), test, yerr=errors, capsize=4, color=COLORS["test"], alpha=0.75)
     # Every row is paired with the same baseline, so test - diff is the baseline's accuracy.
     baseline = float(test[0] - table["diff_vs_baseline"][0])
     ax.axhline(baseline, color=COLORS["lambda"], linestyle="--", label="no penalty")
     ax.set_xticks(range(len(names)), [name.replace("+", "\n+ ") for name in names])
     ax.set(ylabel=f"test {label} (mean, 95% CI)", title="Where to regularize",
-           ylim=(min(baseline, (test - errors[0]).min() if score != "acc" else test.min())
+           ylim=(min(baseline, test.min() if task.classifies else (test - errors[0]).min())
                  - 0.05, 1.0))
     ax.legend()
     return fig
 
 
-def layerwise(table: Mapping[str, np.ndarray]):
+def layerwise(table: Mapping[str, np.ndarray], task):
     """The test score for every pair of strengths on the hidden and the output kernel."""
-    score, label = _score(table)
+    label, limits = _score(task)
     hidden, output = (sorted(set(table[key])) for key in ("hidden_lambda", "output_lambda"))
     accuracy = np.full((len(output), len(hidden)), np.nan)
     for h, o, test in zip(table["hidden_lambda"], table["output_lambda"],
-                          table[f"test_{score}"]):
+                          table["test_score"]):
         accuracy[output.index(o), hidden.index(h)] = test
     fig, (ax,) = _figure(width=6.5)
     image = ax.imshow(accuracy, origin="lower", cmap="viridis")
@@ -193,7 +195,7 @@ def sequence(table: Mapping[str, np.ndarray]):
     fig, (ax,) = _figure(width=6.0)
     names = list(table["model"])
     colors = [COLORS["lambda"] if name.endswith("none") else COLORS["test"] for name in names]
-    ax.bar(range(len(names)), table["test_acc"], yerr=table["test_acc_std"], capsize=4,
+    ax.bar(range(len(names)), table["test_score"], yerr=table["test_score_std"], capsize=4,
            color=colors, alpha=0.8)
     ax.set_xticks(range(len(names)), [name.replace(" ", "\n") for name in names])
     ax.set(ylabel="test accuracy (mean ± std over seeds)", ylim=(0.5, 1.0),
@@ -221,23 +223,23 @@ def boundaries(table: Mapping[str, np.ndarray], data: Mapping[str, np.ndarray]):
     return fig
 
 
-def progressive(curves: Mapping[str, np.ndarray], levels: Mapping[str, np.ndarray]):
+def progressive(curves: Mapping[str, np.ndarray], levels: Mapping[str, np.ndarray], task):
     """Left: the score under the Neural Smithing schedule, with lambda(t) on a second axis.
     Right: the test score after each level of repeated regularization."""
     fig, (left, right) = _figure(2)
-    score, label = _score(curves)
-    left.plot(curves["epoch"], curves[f"train_{score}"], color=COLORS["train"], label="train")
-    left.plot(curves["epoch"], curves[f"test_{score}"], color=COLORS["test"], label="test")
+    label, limits = _score(task)
+    left.plot(curves["epoch"], curves["train_score"], color=COLORS["train"], label="train")
+    left.plot(curves["epoch"], curves["test_score"], color=COLORS["test"], label="test")
     left.set(xlabel="epoch", ylabel=f"{label} (mean over seeds)",
-             ylim=(0.6, 1.01) if score == "acc" else None, title="Neural Smithing schedule")
+             ylim=limits, title="Neural Smithing schedule")
     left.legend(loc="lower left")
     twin = left.twinx()
     twin.plot(curves["epoch"], curves["lambda"], color=COLORS["lambda"], linestyle="--")
     twin.set_yscale("symlog", linthresh=1e-6)
     twin.set_ylabel("lambda (dashed)")
     labels = [f"{value:g}" for value in levels["lambda"]]
-    right.errorbar(range(len(labels)), levels[f"test_{score}"],
-                   yerr=levels[f"test_{score}_std"],
+    right.errorbar(range(len(labels)), levels["test_score"],
+                   yerr=levels["test_score_std"],
                    fmt="o-", color=COLORS["test"], capsize=3)
     right.set_xticks(range(len(labels)), labels)
     right.set(xlabel="lambda of the level (0: the trained baseline)",

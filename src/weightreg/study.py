@@ -77,17 +77,18 @@ class Outcome:
     weights: tuple[np.ndarray, ...]  # final weights [seeds, ...], in `models.groups` order
 
     def measure(self, name: str) -> np.ndarray:
-        """A per-member column by its table name: `test_acc` (or `test_r2`), `test_loss`,
+        """A per-member column by its table name: `test_score`, `test_loss`,
         `hidden_kernel_norm`, ..."""
         if name.endswith("_norm"):
             return self.norms[name[:-5]]
         split, _, what = name.partition("_")
-        return getattr(self, f"{split}_{'score' if what == self.task.score else what}")
+        return getattr(self, f"{split}_{what}")
 
 
 def score(task: Task, split: str = "test") -> str:
-    """The column of a task's score: test_acc for classification, test_r2 for regression."""
-    return f"{split}_{task.score}"
+    """The column of a task's score (accuracy or R², as `task.score_name` says): test_score
+    for every task, so that one chart and one metric serve them all."""
+    return f"{split}_score"
 
 
 def sweep(params: Params, dataset: Dataset, configurations: Sequence[Configuration],
@@ -181,25 +182,19 @@ def rows_text(rows: np.ndarray) -> str:
     return " ".join(repr(float(value)) for value in rows)
 
 
-SCORES = ("acc", "r2")  # the score columns a table may have: test_acc or test_r2
-
-
 class Members:
-    """A per-member table written by another stage, read back with its exact values. `score`
-    is the task's score it holds (acc or r2); `needs` names further columns ("test" for the
-    test score)."""
+    """A per-member table written by another stage, read back with its exact values. `needs`
+    names further columns ("test" for the test score)."""
 
     # What each column a stage may read must hold: numbers within a range (low, high, whole).
     RANGES = {"seed": (0, math.inf, True), "random_state": (0, math.inf, True),
-              "lambda": (0, math.inf, False), "train_acc": (0, 1, False),
-              "test_acc": (0, 1, False), "train_r2": (-math.inf, 1, False),
-              "test_r2": (-math.inf, 1, False), "fold": (0, math.inf, True)}
+              "lambda": (0, math.inf, False), "train_score": (-math.inf, 1, False),
+              "test_score": (-math.inf, 1, False), "fold": (0, math.inf, True)}
 
     def __init__(self, path: str | Path, stage: str, needs: Sequence[str] = ("test",)):
         self.path, self.stage = path, stage
         self.columns = io.read_csv(path, stage)
-        self.score = next((s for s in SCORES if f"test_{s}" in self.columns), "acc")
-        needs = [f"test_{self.score}" if name == "test" else name for name in needs]
+        needs = ["test_score" if name == "test" else name for name in needs]
         missing = [name for name in ("configuration", "seed", *needs) if name not in self.columns]
         if missing:
             raise io.BadInput(f"{path}: not the per-member table this stage reads (no column "
@@ -213,13 +208,13 @@ class Members:
             self._check_rows()
 
     def _check_rows(self) -> None:
-        """Each member's test rows: `+`/`-` marks (or numbers >= 0 for regression), as many for
-        every member."""
+        """Each member's test rows: `+`/`-` marks (classification), or numbers >= 0 (the
+        squared errors of a regression), as many for every member."""
         lengths = set()
         for i, text in enumerate(self.columns["test_rows"].astype(str)):
-            cells = text.split() if self.score != "acc" else list(text)
-            valid = (all(io._is_number(c) and float(c) >= 0 for c in cells)
-                     if self.score != "acc" else set(cells) <= {"+", "-"})
+            cells = list(text) if self.classifies else text.split()
+            valid = (set(cells) <= {"+", "-"} if self.classifies
+                     else all(io._is_number(c) and float(c) >= 0 for c in cells))
             if not cells or not valid:
                 raise io.BadInput(f"{self.path}: column test_rows, row {i + 1}: not the test "
                                   f"rows' marks; {io.rerun(self.stage)}")
@@ -227,6 +222,12 @@ class Members:
         if len(lengths) != 1:
             raise io.BadInput(f"{self.path}: column test_rows: members have different numbers "
                               f"of test rows; {io.rerun(self.stage)}")
+
+    @property
+    def classifies(self) -> bool:
+        """Whether the test rows are marks (`+`/`-`: classification) or squared errors."""
+        text = self.columns["test_rows"].astype(str)
+        return all(set(row) <= {"+", "-"} for row in text)
 
     @property
     def labels(self) -> list[str]:
@@ -241,7 +242,7 @@ class Members:
 
     def by_seed(self, label: str, measure: str | None = None) -> dict[int, float]:
         """One configuration's values of `measure` (default: the test score), by seed."""
-        measure = measure or f"test_{self.score}"
+        measure = measure or "test_score"
         rows = self.rows(label)
         return dict(zip(self.columns["seed"][rows].astype(int).tolist(),
                         self.columns[measure][rows].tolist()))
@@ -250,7 +251,7 @@ class Members:
         """Which test rows the members of one configuration, with these seeds, classify right:
         [seeds, rows] booleans; for regression, their squared errors."""
         text = self.paired(label, seeds, "test_rows")
-        if self.score != "acc":
+        if not self.classifies:
             return np.array([[float(value) for value in row.split()] for row in text])
         return np.array([[mark == "+" for mark in row] for row in text])
 
@@ -292,11 +293,10 @@ def summary(outcome: Outcome, control: np.ndarray | None = None,
     ([seeds, rows]), a row-level test (test-set noise): the exact McNemar test of the two
     consensus classifiers, or for regression Wilcoxon's signed-rank test on the rows' squared
     errors (each a mean over seeds)."""
-    s = outcome.task.score
     test = stats.describe(outcome.test_score)
-    result = {f"train_{s}": float(np.mean(outcome.train_score)), f"test_{s}": test["mean"],
-              f"test_{s}_std": test["std"], f"test_{s}_lo": test["lo"],
-              f"test_{s}_hi": test["hi"]}
+    result = {"train_score": float(np.mean(outcome.train_score)), "test_score": test["mean"],
+              "test_score_std": test["std"], "test_score_lo": test["lo"],
+              "test_score_hi": test["hi"]}
     if control is not None:
         comparison = stats.paired(outcome.test_score, control)
         result.update(diff_vs_baseline=comparison["diff"], diff_lo=comparison["lo"],
@@ -343,13 +343,13 @@ def best_label(table: Members, labels: Sequence[str] | None = None) -> str:
     """The configuration of a per-member table (or among `labels`) with the highest mean test
     score (ties: the larger lambda), as `best` picks it from summaries."""
     labels = list(labels or table.labels)
-    key = f"test_{table.score}"
+    key = "test_score"
     means = [{key: float(np.mean(list(table.by_seed(label).values())))} for label in labels]
     return labels[best(means, [float(table.field(label, "lambda")) for label in labels], key)]
 
 
 def best(summaries: Sequence[Mapping[str, float]], strength: Sequence[float],
-         key: str = "test_acc") -> int:
+         key: str = "test_score") -> int:
     """The configuration with the highest mean test score (`key`); ties go to the stronger
     penalty (the simpler model). Means are compared to 12 digits, so that the same rows right,
     split differently over seeds, count as a tie rather than being decided by round-off."""
@@ -377,7 +377,8 @@ def curves(outcome: Outcome) -> dict[str, np.ndarray]:
 
 
 def headline(outcome: Outcome, result: Mapping[str, float], epochs: int) -> str:
-    """`N seeds x E epochs: test accuracy 0.943 +- 0.000` for a stage's result line."""
+    """`N seeds x E epochs: test accuracy 0.943 (sd 0.000)` for a stage's result line: the
+    mean over seeds, and their standard deviation (seed noise, not an interval)."""
     key = score(outcome.task)
     return (f"{len(outcome.seeds)} seeds x {epochs} epochs: test {outcome.task.score_name} "
-            f"{result[key]:.3f} +- {result[key + '_std']:.3f}")
+            f"{result[key]:.3f} (sd {result[key + '_std']:.3f})")

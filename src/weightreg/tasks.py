@@ -29,8 +29,8 @@ class Task:
     outputs: int  # the output layer's width
     activation: str | None  # the output layer's Keras activation (None: linear)
     keras_loss: str  # the loss as `model.compile` names it
-    score: str  # the score's column suffix in every table: acc (test_acc) or r2 (test_r2)
-    score_name: str  # for people: titles, axes, result lines
+    score_name: str  # what the score is (every table's column is `test_score`, for every
+    # task, so that one chart and one `dvc exp show` column serve them all): accuracy or R²
     classifies: bool  # rows are right or wrong (McNemar's test), or have squared errors
 
     def loss(self, logits, y):
@@ -78,18 +78,27 @@ class Task:
             return np.where(variance > 0, 1.0 - mean_row_score / variance,
                             np.where(mean_row_score == 0, 1.0, 0.0))
 
+    def trivial(self, y_train: np.ndarray, y_test: np.ndarray) -> tuple[float, str]:
+        """The test score of a predictor that ignores the features, and what it predicts:
+        the training rows' most frequent class, or their mean (R² 0, by definition of R²:
+        a model at or below it explains nothing)."""
+        if not self.classifies:
+            return 0.0, "the mean"
+        majority = np.bincount(np.asarray(y_train, int)).argmax()
+        return float(np.mean(np.asarray(y_test) == majority)), "the majority class"
+
 
 def binary() -> Task:
-    return Task("binary", 1, "sigmoid", "binary_crossentropy", "acc", "accuracy", True)
+    return Task("binary", 1, "sigmoid", "binary_crossentropy", "accuracy", True)
 
 
 def multiclass(classes: int) -> Task:
-    return Task("multiclass", classes, "softmax", "sparse_categorical_crossentropy", "acc",
+    return Task("multiclass", classes, "softmax", "sparse_categorical_crossentropy",
                 "accuracy", True)
 
 
 def regression() -> Task:
-    return Task("regression", 1, None, "mean_squared_error", "r2", "R²", False)
+    return Task("regression", 1, None, "mean_squared_error", "R²", False)
 
 
 BINARY = binary()

@@ -14,7 +14,7 @@ from weightreg import cluster, data, io, sizes
 from weightreg.params import Params
 
 
-def run(params: Params, *, split: str, points: str) -> str:
+def run(params: Params, *, split: str, points: str, metrics: str) -> str:
     sizes.before(params)  # what params alone size, before anything is made
     dataset = data.prepare(params.data, params.selection.folds)
     # A study too large for this machine's memory stops here, before anything is deleted.
@@ -24,7 +24,11 @@ def run(params: Params, *, split: str, points: str) -> str:
     data.check_study(params.data, params.replication.draws, params.selection.folds,
                      params.selection.draws)
     where = cluster.check()
-    io.write({split: data.to_bytes(dataset), points: data.points_csv(dataset)})
+    io.write({split: data.to_bytes(dataset), points: data.points_csv(dataset),
+              # What the study ran on, the first columns of `dvc exp show`; `test_score`
+              # everywhere is this score.
+              metrics: io.to_json({"data": dataset.source, "task": dataset.task.name,
+                                   "score": dataset.task.score_name})})
     return f"{dataset.describe()}; the engine trains {where}"
 
 

@@ -48,5 +48,5 @@ def figures(picture, tables):
     from weightreg import plots
 
     return {"decoupled": plots.lambda_curve(
-        tables["decoupled"], title="Coupled l2 against decoupled weight decay (AdamW), "
+        tables["decoupled"], picture.dataset.task, title="Coupled l2 against decoupled weight decay (AdamW), "
         "hidden kernel", xlabel="strength")}

@@ -32,4 +32,4 @@ def run(params: Params, *, data: str, baseline: str, members: str, table: str,
 def figures(picture, tables):
     from weightreg import plots
 
-    return {"layerwise": plots.layerwise(tables["layerwise"])}
+    return {"layerwise": plots.layerwise(tables["layerwise"], picture.dataset.task)}

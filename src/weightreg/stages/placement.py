@@ -43,4 +43,4 @@ def run(params: Params, *, data: str, baseline: str, members: str, table: str,
 def figures(picture, tables):
     from weightreg import plots
 
-    return {"placement": plots.placement(tables["placement"])}
+    return {"placement": plots.placement(tables["placement"], picture.dataset.task)}

@@ -57,4 +57,5 @@ def run(params: Params, *, data: str, members: str, curves: str, levels: str,
 def figures(picture, tables):
     from weightreg import plots
 
-    return {"progressive": plots.progressive(tables["progressive"], tables["repeated"])}
+    return {"progressive": plots.progressive(tables["progressive"], tables["repeated"],
+                                                picture.dataset.task)}

@@ -50,4 +50,5 @@ def decade(coarse: study.Members) -> tuple[str, float, float]:
 def figures(picture, tables):
     from weightreg import plots
 
-    return {"lambda_curve": plots.lambda_curve(tables["grid"], tables["refine"])}
+    return {"lambda_curve": plots.lambda_curve(tables["grid"], picture.dataset.task,
+                                                     tables["refine"])}

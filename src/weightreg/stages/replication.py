@@ -64,7 +64,7 @@ def run(params: Params, *, members: str, table: str, metrics: str, figure: str) 
 
 
 def compare(chosen: list[tuple[str, float]], accuracy: np.ndarray,
-            score: str = "test_acc") -> list[dict]:
+            score: str = "test_score") -> list[dict]:
     """Each setting against no penalty (row 0 of `accuracy`, the test scores in column
     `score`), draw by draw: the mean difference
     with its 95% interval and sign-flip p-value, the fractions of draws where it helps, ties and

@@ -32,7 +32,6 @@ def run(params: Params, *, replication: str, members: str, table: str, metrics: 
     # over all folds and seeds, divided by the rows held out. R²: the mean over folds and seeds
     # of each fold's R² (as GridSearchCV scores a fold).
     task = outcomes[0].task
-    s = task.score
     hits, rows = {}, {}
     for outcome in outcomes:
         fields = outcome.configuration.fields
@@ -48,12 +47,12 @@ def run(params: Params, *, replication: str, members: str, table: str, metrics: 
         cv = {value: round(hits[r, value] / rows[r, value], 12) for value in values}
         chosen = max(values, key=lambda v: (cv[v], v))  # ties: the stronger penalty
         oracle = max(values, key=lambda v: (refits[r, v], v))
-        per_draw.append({"random_state": r, "cv_lambda": chosen, f"cv_{s}": cv[chosen],
-                         f"cv_test_{s}": refits[r, chosen], "oracle_lambda": oracle,
-                         f"oracle_test_{s}": refits[r, oracle],
+        per_draw.append({"random_state": r, "cv_lambda": chosen, "cv_score": cv[chosen],
+                         "cv_test_score": refits[r, chosen], "oracle_lambda": oracle,
+                         "oracle_test_score": refits[r, oracle],
                          "optimism": refits[r, oracle] - refits[r, chosen]})
-    optimism = stats.paired([d[f"oracle_test_{s}"] for d in per_draw],
-                            [d[f"cv_test_{s}"] for d in per_draw])
+    optimism = stats.paired([d["oracle_test_score"] for d in per_draw],
+                            [d["cv_test_score"] for d in per_draw])
     io.write({
         members: study.members_table(outcomes, measures=study.scores),
         table: io.to_csv({key: [d[key] for d in per_draw] for key in per_draw[0]}),
@@ -62,11 +61,11 @@ def run(params: Params, *, replication: str, members: str, table: str, metrics: 
     })
     tutorial = per_draw[0]
     return (f"{params.selection.folds}-fold CV over {len(values)} values on {len(drawn)} draws: "
-            f"test {task.score_name} {np.mean([d[f'cv_test_{s}'] for d in per_draw]):.3f} at the CV choice, "
-            f"{np.mean([d[f'oracle_test_{s}'] for d in per_draw]):.3f} at the test rows' choice "
+            f"test {task.score_name} {np.mean([d['cv_test_score'] for d in per_draw]):.3f} at the CV choice, "
+            f"{np.mean([d['oracle_test_score'] for d in per_draw]):.3f} at the test rows' choice "
             f"(optimism {optimism['diff']:+.3f} [{optimism['lo']:+.3f}, {optimism['hi']:+.3f}]);"
             f" draw 0 (the study's data): CV picks {tutorial['cv_lambda']:g}, test "
-            f"{tutorial[f'cv_test_{s}']:.3f}")
+            f"{tutorial['cv_test_score']:.3f}")
 
 
 def refit_accuracy(table: study.Members, params: Params) -> dict[tuple[int, float], float]:
@@ -74,7 +73,7 @@ def refit_accuracy(table: study.Members, params: Params) -> dict[tuple[int, floa
     columns = table.columns
     found = {}
     for r, kind, value, accuracy in zip(columns["random_state"], columns["kind"],
-                                        columns["lambda"], columns[f"test_{table.score}"]):
+                                        columns["lambda"], columns["test_score"]):
         if kind == "l2":
             found.setdefault((int(r), float(value)), []).append(accuracy)
     needed = {(params.data.random_state + i, v) for i in range(params.selection.draws)

@@ -22,8 +22,8 @@ def run(params: Params, *, members: str, table: str, metrics: str) -> str:
     x_train, y_train = data.sequences(p.n_train, p.length, seed=1)
     x_test, y_test = data.sequences(p.n_test, p.length, seed=2)
     strengths = (0.0, *p.strengths)
-    rows = {"configuration": [], "model": [], "lambda": [], "seed": [], "train_acc": [],
-            "test_acc": []}
+    rows = {"configuration": [], "model": [], "lambda": [], "seed": [], "train_score": [],
+            "test_score": []}
     for architecture in ARCHITECTURES:
         for strength in strengths:
             for seed in range(p.seeds):
@@ -38,8 +38,8 @@ def run(params: Params, *, members: str, table: str, metrics: str) -> str:
                 label = f"{architecture} l2({strength:g})" if strength else f"{architecture} none"
                 for key, value in (("configuration", label), ("model", architecture),
                                    ("lambda", strength), ("seed", seed),
-                                   ("train_acc", accuracy["train"]),
-                                   ("test_acc", accuracy["test"])):
+                                   ("train_score", accuracy["train"]),
+                                   ("test_score", accuracy["test"])):
                     rows[key].append(value)
 
     columns = {key: np.array(values) for key, values in rows.items()}
@@ -47,14 +47,14 @@ def run(params: Params, *, members: str, table: str, metrics: str) -> str:
     summaries = {}
     for label in labels:
         mine = columns["configuration"] == label
-        described = stats.describe(columns["test_acc"][mine])
-        summaries[label] = {"train_acc": float(np.mean(columns["train_acc"][mine])),
-                            "test_acc": described["mean"], "test_acc_std": described["std"],
-                            "test_acc_lo": described["lo"], "test_acc_hi": described["hi"]}
+        described = stats.describe(columns["test_score"][mine])
+        summaries[label] = {"train_score": float(np.mean(columns["train_score"][mine])),
+                            "test_score": described["mean"], "test_score_std": described["std"],
+                            "test_score_lo": described["lo"], "test_score_hi": described["hi"]}
     # The strongest penalty against none, seed by seed, per architecture.
     differences = {}
     for architecture in ARCHITECTURES:
-        none, strongest = (columns["test_acc"][(columns["model"] == architecture)
+        none, strongest = (columns["test_score"][(columns["model"] == architecture)
                                                & (columns["lambda"] == value)]
                            for value in (0.0, max(strengths)))
         differences[architecture] = stats.paired(strongest, none)
