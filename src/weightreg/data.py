@@ -256,6 +256,16 @@ def prepare(settings: Data, folds: int = 2) -> Dataset:
 def split(table: Table, task: Task, classes: tuple[str, ...], y: np.ndarray, settings: Data,
           folds: int = 2) -> Dataset:
     """One split of a read source (see the module's docstring)."""
+    train, test = split_rows(table, task, classes, y, settings, folds)
+    fitted, prepared = fit(table, task, y, train, test)
+    return Dataset(prepared, task, table.source, table.features, classes,
+                   len(table.columns.numeric), Rows(table, y, train, test, fitted))
+
+
+def split_rows(table: Table, task: Task, classes: tuple[str, ...], y: np.ndarray,
+               settings: Data, folds: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """The training and test rows of one split (indices into the table), checked: enough of
+    every class for the split and selection's folds, or for R² two test rows that differ."""
     from sklearn.model_selection import train_test_split
 
     if task.classifies:
@@ -291,9 +301,7 @@ def split(table: Table, task: Task, classes: tuple[str, ...], y: np.ndarray, set
                            f"training rows or more (two held out per fold, for R²); "
                            f"{table.source} has {len(train)}; expected fewer folds, or a "
                            "larger data.n_train")
-    fitted, prepared = fit(table, task, y, train, test)
-    return Dataset(prepared, task, table.source, table.features, classes,
-                   len(table.columns.numeric), Rows(table, y, train, test, fitted))
+    return train, test
 
 
 def fit(table: Table, task: Task, y: np.ndarray, train: np.ndarray,
@@ -332,32 +340,42 @@ def draws(settings: Data, count: int, folds: int = 2) -> list[tuple[int, Dataset
         return [(r, prepare(dataclasses.replace(settings, random_state=r))) for r in states]
     table = read(settings)  # read once, split many times
     task, classes, y = task_of(table, settings)
-    drawn = []
-    for i, r in enumerate(states):
-        try:
-            drawn.append((r, split(table, task, classes, y,
-                                   dataclasses.replace(settings, random_state=r), folds)))
-        except BadInput as error:
-            if i == 0:  # the study's own split: the message says it all
-                raise
-            raise BadInput(f"draw {i} of replication (random_state {r}): {error}") from None
-    return drawn
+    return [(r, _draw(i, r, split, table, task, classes, y, settings, folds))
+            for i, r in enumerate(states)]
+
+
+def _draw(i: int, r: int, how, table, task, classes, y, settings: Data, folds: int):
+    """Draw i (random_state r) of replication by `how`; a refusal names the draw."""
+    try:
+        return how(table, task, classes, y, dataclasses.replace(settings, random_state=r), folds)
+    except BadInput as error:
+        if i == 0:  # the study's own split: the message says it all
+            raise
+        raise BadInput(f"draw {i} of replication (random_state {r}): {error}") from None
 
 
 def check_study(settings: Data, count: int, folds: int, folded: int) -> None:
     """Refuse (`BadInput`) data that a later stage could not use: every one of `count` draws
     of replication, and the `folds` folds of each of the first `folded` (selection), made as
-    those stages will make them. The `data` stage calls it, so that a later stage never
-    deletes its outputs for a problem the data had from the start."""
-    for i, (r, dataset) in enumerate(draws(settings, count, folds)):
-        if i >= folded or dataset.task.classifies:  # classes per fold: `split` checked them
+    those stages will make them (rows only: nothing is fitted). The `data` stage calls it, so
+    that a later stage never deletes its outputs for a problem the data had from the start.
+    Two moons: every draw is a new sample of the same size, which params.yaml checks."""
+    if settings.source == "moons":
+        return
+    from sklearn.model_selection import KFold
+
+    table = read(settings)
+    task, classes, y = task_of(table, settings)
+    for i, r in enumerate(range(settings.random_state, settings.random_state + count)):
+        train, _ = _draw(i, r, split_rows, table, task, classes, y, settings, folds)
+        if i >= folded or task.classifies:  # classes per fold: `split_rows` checked them
             continue
-        for f, fold in enumerate(dataset.folds(folds)):
-            if len(fold.y_test) < 2 or fold.y_test.min() == fold.y_test.max():
+        for f, (_, held) in enumerate(KFold(n_splits=folds).split(train)):  # as `folds`
+            if len(held) < 2 or np.ptp(y[train[held]]) == 0:
                 raise BadInput(
                     f"params.yaml: selection.folds = {folds} leaves fold {f} of draw {i} "
-                    f"(random_state {r}) {len(fold.y_test)} held-out rows with one target "
-                    "value, where R² is undefined; expected fewer folds (or more rows)")
+                    f"(random_state {r}) {len(held)} held-out rows with one target value, "
+                    "where R² is undefined; expected fewer folds (or more rows)")
 
 
 # The prepared split on disk: a zip of .npy arrays and a JSON description, written with fixed
