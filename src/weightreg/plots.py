@@ -14,8 +14,6 @@ def _figure(ncols: int = 1, width: float = 6.0):
     import matplotlib
 
     matplotlib.use("Agg")
-    # Labels are text as the user wrote them: a class called `$x$` is not a formula.
-    matplotlib.rcParams["text.parse_math"] = False
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, ncols, figsize=(width * ncols, 4.2), squeeze=False)
@@ -26,6 +24,12 @@ def _score(task) -> tuple[str, tuple[float, float] | None]:
     """What a task's score (the column `test_score`) is called, and the score axis' range
     (accuracy from 0.6; R² as the data fall)."""
     return task.score_name, ((0.6, 1.01) if task.classifies else None)
+
+
+def _literal(text: str) -> str:
+    """A label as the user wrote it (a class, a feature, a file name): `$x$` is not a formula
+    (matplotlib reads text between two dollar signs as mathtext, unless they are escaped)."""
+    return str(text).replace("$", r"\$")
 
 
 def note(title: str, text: str):
@@ -67,7 +71,7 @@ def data_scatter(data: Mapping[str, np.ndarray], dataset):
         for split, fill in (("train", color), ("test", "none")):
             rows = (data["y"] == label) & (data["split"] == split)
             ax.scatter(data["x1"][rows], data["x2"][rows], s=36 if len(data["y"]) <= 500 else 8,
-                       facecolors=fill, edgecolors=color, label=f"{name}, {split}")
+                       facecolors=fill, edgecolors=color, label=_literal(f"{name}, {split}"))
     rows = {split: len(getattr(dataset.split, f"y_{split}")) for split in ("train", "test")}
     numeric = len(dataset.features) if dataset.numeric is None else dataset.numeric
     features = (list(dataset.features[:numeric]) + ["(none)", "(none)"])[:2]
@@ -76,7 +80,7 @@ def data_scatter(data: Mapping[str, np.ndarray], dataset):
     else:
         features = [f"{name} (standardized)" for name in features]
         title = f"{dataset.source}: {rows['train']} training rows, {rows['test']} test rows"
-    ax.set(xlabel=features[0], ylabel=features[1], title=title)
+    ax.set(xlabel=_literal(features[0]), ylabel=_literal(features[1]), title=_literal(title))
     ax.legend(fontsize=8)
     return fig
 
