@@ -29,6 +29,25 @@ def edit(key: str, value) -> str:
     return yaml.safe_dump(raw)
 
 
+def data_stage(params_path, folder) -> list[str]:
+    """The data stage's command line, its outputs in `folder`."""
+    return ["data", "--params", str(params_path), "--split", str(folder / "split.npz"),
+            "--points", str(folder / "points.csv"), "--metrics", str(folder / "data.json")]
+
+
+def refused_by_data(tmp_path, capsys, key, value) -> str:
+    """The data stage on params.yaml with `key` set to `value`: refused in one line, up front,
+    nothing written. Returns the line."""
+    (tmp_path / "params.yaml").write_text(edit(key, value))
+    started = time.perf_counter()
+    status = cli.main(data_stage(tmp_path / "params.yaml", tmp_path))
+    error = capsys.readouterr().err
+    assert status == 2 and error.count("\n") == 1, error
+    assert time.perf_counter() - started < 30  # refused up front, not after training
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["params.yaml"]
+    return error
+
+
 def with_cell(text: str, row: int, column: str, value: str) -> str:
     """A CSV with one cell changed (row 1 is the first data row); `row` 0: every row."""
     lines = text.splitlines()
@@ -162,8 +181,7 @@ def test_duplicate_keys_and_bytes_that_are_not_utf8_are_refused(tmp_path, capsys
     latin.write_bytes(GOOD.encode().replace(b"# Penalty", b"# P\xe9nalty", 1))
     for path, message in ((twice, "the key lambda appears twice in one section"),
                           (latin, "is not UTF-8 text: byte 0xe9 at line")):
-        status = cli.main(["data", "--params", str(path), "--split", str(tmp_path / "s.npz"),
-                           "--points", str(tmp_path / "p.csv")])
+        status = cli.main(data_stage(path, tmp_path))
         error = capsys.readouterr().err
         assert status == 2 and message in error and error.count("\n") == 1, error
     assert sorted(p.name for p in tmp_path.iterdir()) == ["latin.yaml", "twice.yaml"]
@@ -253,17 +271,9 @@ def test_an_output_that_fails_at_the_write_is_one_line_and_writes_nothing(tmp_pa
 ])
 def test_sizes_too_large_for_the_machine_are_refused_by_the_data_stage(tmp_path, capsys, key,
                                                                        value):
-    (tmp_path / "params.yaml").write_text(edit(key, value))
-    started = time.perf_counter()
-    status = cli.main(["data", "--params", str(tmp_path / "params.yaml"),
-                       "--split", str(tmp_path / "split.npz"),
-                       "--points", str(tmp_path / "points.csv")])
-    error = capsys.readouterr().err
-    assert status == 2 and error.count("\n") == 1, error
+    error = refused_by_data(tmp_path, capsys, key, value)
     assert f"params.yaml: {key} = {value!r} is too large for this machine" in error
     assert "GiB is available" in error
-    assert time.perf_counter() - started < 30  # refused up front, not after training
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["params.yaml"]
 
 
 def test_the_studys_own_sizes_fit():
@@ -310,14 +320,6 @@ def test_the_counts_that_size_nothing_are_keys_of_params_yaml():
 @pytest.mark.parametrize("key", sorted(set(size_keys()) - set(NOT_SIZES)))
 def test_every_size_key_is_counted_before_anything_runs(tmp_path, capsys, key):
     value = 10**12
-    (tmp_path / "params.yaml").write_text(edit(key, value))
-    started = time.perf_counter()
-    status = cli.main(["data", "--params", str(tmp_path / "params.yaml"),
-                       "--split", str(tmp_path / "split.npz"),
-                       "--points", str(tmp_path / "points.csv")])
-    error = capsys.readouterr().err
-    assert status == 2 and error.count("\n") == 1, error
+    error = refused_by_data(tmp_path, capsys, key, value)
     # Too large for this machine, or for the key's own range: named either way.
     assert f"params.yaml: {key} = {value!r} is " in error, error
-    assert time.perf_counter() - started < 30  # refused up front
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["params.yaml"]

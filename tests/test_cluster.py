@@ -142,6 +142,7 @@ def test_a_bad_backend_stops_the_data_stage_in_one_line(project, tmp_path, env, 
     env = {name: value.replace("PORT", port) for name, value in env.items()}
     done = run(project, sys.executable, "-m", "weightreg", "data", "--split",
                str(tmp_path / "split.npz"), "--points", str(tmp_path / "points.csv"),
+               "--metrics", str(tmp_path / "data.json"),
                env=CODE | env, ok=False)
     assert done.returncode == 2
     assert done.stderr.startswith(f"weightreg data: error: {message.replace('PORT', port)}")

@@ -225,9 +225,10 @@ class Members:
 
     @property
     def classifies(self) -> bool:
-        """Whether the test rows are marks (`+`/`-`: classification) or squared errors."""
+        """Whether the test rows are marks (`+`/`-`: classification) or squared errors (which
+        always hold digits): any row of marks says so, a damaged one is then named."""
         text = self.columns["test_rows"].astype(str)
-        return all(set(row) <= {"+", "-"} for row in text)
+        return any(row and set(row) <= {"+", "-"} for row in text)
 
     @property
     def labels(self) -> list[str]:
