@@ -16,7 +16,8 @@ PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 
 
 def name(requirement: str) -> str:
-    return re.split(r"[ ;=<>\[!~]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+    # PEP 503's normalized name: ruamel.yaml and ruamel-yaml are one package.
+    return re.sub(r"[-_.]+", "-", re.split(r"[ ;=<>\[!~]", requirement, maxsplit=1)[0].lower())
 
 
 DECLARED = {name(r) for r in PROJECT["dependencies"]}

@@ -133,7 +133,7 @@ def test_mcnemar_p_is_computed_from_the_rows(project):
 def test_metrics_are_few_scalars_with_fixed_names_headline_first(project):
     found = metrics(project)
     leaves = [value for values in found.values() for value in values.values()]
-    assert len(leaves) <= 30
+    assert len(leaves) <= 40
     assert all(isinstance(value, (int, float, str)) for value in leaves)
     assert list(found["regularized"]) == HEADLINE
     # No key carries a param value or a configuration's label.
@@ -142,7 +142,7 @@ def test_metrics_are_few_scalars_with_fixed_names_headline_first(project):
     assert len(set(keys)) == len(keys), "a name in two files gets a file prefix in exp show"
     shown = json.loads(run(project, "dvc", "exp", "show", "--json").stdout)
     files = list(shown[0]["data"]["metrics"])
-    assert files[:2] == ["metrics/regularized.json", "metrics/grid.json"], files
+    assert files[:2] == ["metrics/data.json", "metrics/regularized.json"], files
 
 
 def test_same_params_give_byte_identical_results(project):
@@ -154,13 +154,14 @@ def test_same_params_give_byte_identical_results(project):
 
 def test_exp_run_reruns_only_what_depends_on_lambda(project):
     done = run(project, "dvc", "exp", "run", "-S", "lambda=1e-05")
-    # `data` checks all of params.yaml first; its split is unchanged, so nothing else reruns.
-    assert stages_run(done.stdout) == {"data", "regularized", "figures"}
+    # `data` checks all of params.yaml first; its split is unchanged, so nothing else reruns
+    # (`summary` rewrites its page, which the run-cache does not keep: about a second).
+    assert stages_run(done.stdout) == {"data", "regularized", "summary", "figures"}
     assert "regularized: l2(1e-05) on the hidden kernel, 2 seeds x 30 epochs: test" in done.stdout
     assert "oneDNN" not in done.stdout + done.stderr and "absl" not in done.stdout + done.stderr
     diff = json.loads(run(project, "dvc", "metrics", "diff", "HEAD", "--json").stdout)
     assert set(diff) <= {"metrics/regularized.json"}
-    assert sum(len(rows) for rows in diff.values()) <= 9
+    assert sum(len(rows) for rows in diff.values()) <= len(HEADLINE)
     plots = json.loads(run(project, "dvc", "plots", "diff", "HEAD", "--json").stdout)["data"]
     curves = plots["plots/regularized.csv"][0]
     assert curves["content"]["title"]["text"] == "regularized: learning curve"
@@ -178,7 +179,7 @@ def test_revisiting_params_restores_from_the_run_cache(project):
     trained = (project / "members/regularized.csv").read_bytes()
     run(project, "dvc", "exp", "run", "-S", "lambda=1e-3")
     again = run(project, "dvc", "exp", "run", "-S", "lambda=3e-3")
-    assert stages_run(again.stdout) == {"data"}, again.stdout
+    assert stages_run(again.stdout) == {"data", "summary"}, again.stdout
     for stage in ("regularized", "figures"):
         assert f"Stage '{stage}' is cached - skipping run" in again.stdout
     assert (project / "members/regularized.csv").read_bytes() == trained
