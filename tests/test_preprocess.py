@@ -199,3 +199,89 @@ def test_a_fold_where_r2_is_undefined_is_refused_before_any_training(tmp_path):
                                           r"\(random_state \d+\) \d held-out rows with one "
                                           "target value"):
         data.check_study(settings, 20, 5, 20)
+
+
+def test_the_trivial_predictors_score():
+    from weightreg import tasks
+
+    y_train, y_test = np.array([0, 1, 1, 2, 1]), np.array([1, 1, 0, 2])
+    assert tasks.multiclass(3).trivial(y_train, y_test) == (0.5, "the majority class")
+    assert tasks.regression().trivial(y_train, y_test) == (0.0, "the mean")
+
+
+def test_a_model_no_better_than_the_mean_is_said_so(tmp_path, capsys):
+    """A target of pure noise: no network explains it (test R² below 0), and the headline
+    says so in its line and its metrics, whatever the penalty does."""
+    import copy
+    import json
+
+    import yaml
+
+    import tiny
+    from weightreg import cli
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(200, 6)), columns=list("abcdey"))
+    frame.to_csv(tmp_path / "noise.csv", index=False)
+    settings = copy.deepcopy(tiny.TINY)
+    settings["data"].update(source="csv", path=str(tmp_path / "noise.csv"), target="y")
+    settings["train"].update(epochs=60, learning_rate=1e-2)
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(settings))
+    out = {name: str(tmp_path / name) for name in ("split.npz", "points.csv", "data.json",
+                                                   "baseline.csv", "curves.csv", "reg.csv",
+                                                   "reg_curves.csv", "reg.json")}
+    common = ["--params", str(tmp_path / "params.yaml")]
+    assert cli.main(["data", *common, "--split", out["split.npz"], "--points",
+                     out["points.csv"], "--metrics", out["data.json"]]) == 0
+    assert cli.main(["baseline", *common, "--data", out["split.npz"], "--members",
+                     out["baseline.csv"], "--curves", out["curves.csv"]]) == 0
+    assert cli.main(["regularized", *common, "--data", out["split.npz"], "--baseline",
+                     out["baseline.csv"], "--members", out["reg.csv"], "--curves",
+                     out["reg_curves.csv"], "--metrics", out["reg.json"]]) == 0
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    headline = json.loads(Path(out["reg.json"]).read_text())
+    assert headline["trivial_test_score"] == 0.0
+    assert headline["baseline_test_score"] < 0 and headline["test_score"] < 0, line
+    assert not headline["baseline_beats_trivial"] and not headline["beats_trivial"]
+    assert ("WARNING: the baseline and l2(0.001) no better than predicting the mean (test R² "
+            "0.000)") in line
+
+
+def test_the_summary_page_leads_with_the_warning(tmp_path):
+    """The summary stage on the other stages' outputs (written here by hand, as a study of a
+    target of pure noise would leave them)."""
+    import json
+
+    from weightreg import cli
+
+    dataset = data.prepare(dataclasses.replace(PATIENTS, source="diabetes", drop=()))
+    (tmp_path / "split.npz").write_bytes(data.to_bytes(dataset))
+    files = {
+        "regularized": {"test_score": -0.1, "test_score_lo": -0.2, "test_score_hi": 0.0,
+                        "diff_vs_baseline": 0.05, "diff_vs_baseline_lo": 0.02,
+                        "diff_vs_baseline_hi": 0.08, "p_value": 0.004,
+                        "baseline_test_score": -0.15, "trivial_test_score": 0.0,
+                        "beats_trivial": False, "baseline_beats_trivial": False},
+        "grid": {"best_kind": "l2", "best_lambda": 0.1, "best_test_score": -0.01},
+        "refine": {"refined_test_score": -0.005},
+        "replication": {"replication_diff": 0.04, "replication_diff_lo": 0.03,
+                        "replication_diff_hi": 0.05, "replication_helps": 0.9,
+                        "replication_p": 1e-5},
+        "selection": {"optimism": 0.01, "optimism_lo": 0.0, "optimism_hi": 0.02},
+    }
+    for name, values in files.items():
+        (tmp_path / f"{name}.json").write_text(json.dumps(values))
+    (tmp_path / "grid.csv").write_text("kind,lambda,test_score\nl2,0.1,-0.01\nl2,0.01,-0.1\n")
+    (tmp_path / "selection.csv").write_text(
+        "random_state,cv_lambda,cv_test_score,oracle_test_score\n1,0.1,-0.02,-0.01\n")
+    paths = {name: str(tmp_path / f"{name}.json") for name in files}
+    assert cli.main(["summary", "--params", str(ROOT / "params.yaml"),
+                     "--data", str(tmp_path / "split.npz"), *(
+                         part for name, path in paths.items() for part in (f"--{name}", path)),
+                     "--grid_table", str(tmp_path / "grid.csv"),
+                     "--choices", str(tmp_path / "selection.csv"),
+                     "--out", str(tmp_path / "summary.md")]) == 0
+    page = (tmp_path / "summary.md").read_text()
+    assert page.index("**Warning.** The baseline and l2(0.001) no better than predicting the "
+                      "mean (R² 0): test R² 0.000.") < page.index("**Strength.**")
+    assert "+0.050 [+0.020, +0.080] (95% interval over seeds, sign-flip p = 0.004)" in page
