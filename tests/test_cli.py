@@ -323,3 +323,8 @@ def test_every_size_key_is_counted_before_anything_runs(tmp_path, capsys, key):
     error = refused_by_data(tmp_path, capsys, key, value)
     # Too large for this machine, or for the key's own range: named either way.
     assert f"params.yaml: {key} = {value!r} is " in error, error
+
+
+def test_moons_beyond_float32_are_refused_by_the_data_stage(tmp_path, capsys):
+    error = refused_by_data(tmp_path, capsys, "data.moons.noise", 1e39)
+    assert "params.yaml: data.moons.noise = 1e+39 is too large: points beyond float32" in error

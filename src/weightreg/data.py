@@ -114,10 +114,10 @@ def make(settings: Data) -> Split:
     moons = settings.moons
     x, y = make_moons(n_samples=moons.n_samples, noise=moons.noise,
                       random_state=settings.random_state)
-    x, y = x.astype(np.float32), y.astype(np.float32)
-    if not np.isfinite(x).all():
+    if not (np.abs(x) <= np.finfo(np.float32).max).all():  # checked before the cast
         raise BadInput(f"params.yaml: data.moons.noise = {moons.noise!r} is too large: points "
                        "beyond float32's range; expected a noise of a few units at most")
+    x, y = x.astype(np.float32), y.astype(np.float32)
     n = moons.n_train
     return Split(x[:n], y[:n], x[n:], y[n:])
 
