@@ -168,7 +168,11 @@ def test_exp_run_reruns_only_what_depends_on_lambda(project):
     assert set(curves["revisions"]) == {"HEAD", "workspace"}
     assert len(curves["content"]["data"]["values"]) == 2 * 2  # epochs 20 and 30, 2 revisions
     lambda_curve = plots["plots/grid.csv"][0]["content"]
-    assert lambda_curve["encoding"]["x"]["scale"]["type"] == "log"
+    # lambda > 0 on a log axis, told apart by revision; lambda = 0 (none here) as a rule.
+    area, line, zero = lambda_curve["layer"]
+    assert line["encoding"]["x"]["scale"]["type"] == "log"
+    assert line["encoding"]["strokeDash"]["field"] == "rev"
+    assert zero["layer"][0]["mark"]["type"] == "rule"
     assert {row["kind"] for row in lambda_curve["data"]["values"]} == {"l1", "l2"}
     assert all(f"figures/{name}.png" in plots for name in FIGURES)
 
