@@ -9,7 +9,7 @@ and identifiers) and split as users expect:
 class for classification; `n_train` keeps the first rows of the training part. The
 preprocessing (imputing, standardizing, one-hot; `preprocess.fit`) is fitted on the training
 rows of each split alone, and again on the training rows of each of selection's folds
-(`Dataset.fold`), so that no held-out row's values reach its model.
+(`Dataset.folds`), so that no held-out row's values reach its model.
 """
 
 from __future__ import annotations

@@ -91,8 +91,7 @@ def tidy(frame, target: str, source: str, drop: tuple[str, ...] = (), missing: s
             numeric.append(name)
         elif pd.api.types.is_numeric_dtype(column):
             numeric.append(name)
-        elif _years(values) is not None:
-            years = _years(values)
+        elif (years := _years(values)) is not None:
             features[name] = np.nan
             features.loc[values.index, name] = years
             features[name] = features[name].astype(np.float64)
