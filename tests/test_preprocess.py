@@ -187,7 +187,7 @@ def test_a_later_draw_that_fails_is_named_by_its_draw_and_key():
     data.prepare(wine)  # the study's own split keeps three classes...
     with pytest.raises(io.BadInput, match=r"draw \d+ of replication \(random_state \d+\): "
                                           r".*params.yaml: data.n_train = 6 keeps too few"):
-        data.check_study(wine, 100, 2, 20)  # ... and some later draw does not
+        data.check_study(data.prepare(wine), wine, 100, 2, 20)  # ... and some later draw does not
 
 
 def test_a_fold_where_r2_is_undefined_is_refused_before_any_training(tmp_path):
@@ -198,7 +198,7 @@ def test_a_fold_where_r2_is_undefined_is_refused_before_any_training(tmp_path):
     with pytest.raises(io.BadInput, match=r"selection.folds = 5 leaves fold \d of draw \d+ "
                                           r"\(random_state \d+\) \d held-out rows with one "
                                           "target value"):
-        data.check_study(settings, 20, 5, 20)
+        data.check_study(data.prepare(settings, 5), settings, 20, 5, 20)
 
 
 def test_the_trivial_predictors_score():

@@ -354,18 +354,19 @@ def _draw(i: int, r: int, how, table, task, classes, y, settings: Data, folds: i
         raise BadInput(f"draw {i} of replication (random_state {r}): {error}") from None
 
 
-def check_study(settings: Data, count: int, folds: int, folded: int) -> None:
+def check_study(dataset: Dataset, settings: Data, count: int, folds: int,
+                folded: int) -> None:
     """Refuse (`BadInput`) data that a later stage could not use: every one of `count` draws
     of replication, and the `folds` folds of each of the first `folded` (selection), made as
-    those stages will make them (rows only: nothing is fitted). The `data` stage calls it, so
-    that a later stage never deletes its outputs for a problem the data had from the start.
-    Two moons: every draw is a new sample of the same size, which params.yaml checks."""
-    if settings.source == "moons":
+    those stages will make them from the table `dataset` was split from (rows only: nothing is
+    fitted or read again). The `data` stage calls it, so that a later stage never deletes its
+    outputs for a problem the data had from the start. Two moons: every draw is a new sample
+    of the same size, which params.yaml checks."""
+    if dataset.rows is None:
         return
     from sklearn.model_selection import KFold
 
-    table = read(settings)
-    task, classes, y = task_of(table, settings)
+    table, y, task, classes = dataset.rows.table, dataset.rows.y, dataset.task, dataset.classes
     for i, r in enumerate(range(settings.random_state, settings.random_state + count)):
         train, _ = _draw(i, r, split_rows, table, task, classes, y, settings, folds)
         if i >= folded or task.classifies:  # classes per fold: `split_rows` checked them

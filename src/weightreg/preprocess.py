@@ -83,22 +83,16 @@ def tidy(frame, target: str, source: str, drop: tuple[str, ...] = (), missing: s
                        "with data.drop")
     numeric, text, dates = [], [], []
     for name in features.columns:
-        column = features[name]
-        values = column.dropna()
-        if pd.api.types.is_bool_dtype(column) or (
-                column.dtype == object and len(values) and values.map(type).eq(bool).all()):
-            features[name] = column.map({True: 1.0, False: 0.0})
+        values = features[name].dropna()
+        if _booleans(values) or pd.api.types.is_numeric_dtype(features[name]):
             numeric.append(name)
-        elif pd.api.types.is_numeric_dtype(column):
-            numeric.append(name)
-        elif (years := _years(values)) is not None:
-            features[name] = np.nan
-            features.loc[values.index, name] = years
-            features[name] = features[name].astype(np.float64)
+        elif _years(values) is not None:
             numeric.append(name)
             dates.append(name)
         else:
             text.append(name)
+    # Converted as new rows will be (`typed`): the study and a kept model read alike.
+    features = typed(features, Columns(tuple(numeric), tuple(text), (), tuple(dates)), source)
     if text and categorical == "error":
         raise BadInput(f"{source}: feature columns {', '.join(map(str, text))} are not numeric "
                        "(data.categorical = 'error'); encode them, leave them out with "
@@ -110,7 +104,6 @@ def tidy(frame, target: str, source: str, drop: tuple[str, ...] = (), missing: s
             raise BadInput(f"{source}: column {name} has {distinct} distinct values in "
                            f"{len(values)} rows: an identifier or free text, not a category; "
                            f"leave it out with data.drop (-S 'data.drop=[{name}]')")
-        features[name] = features[name].map(str, na_action="ignore")
     _finite(features[numeric], source)
     holes = features.isna().sum()
     holes = holes[holes > 0]
@@ -143,14 +136,16 @@ def tidy(frame, target: str, source: str, drop: tuple[str, ...] = (), missing: s
 
 
 def typed(frame, columns: Columns, source: str):
-    """New rows of a table (for `weightreg.predict`) typed as `tidy` typed the study's: true/
-    false as 1/0, ISO dates as years, text as text. The feature columns must all be there."""
+    """The feature columns of a table typed as `columns` says: true/false as 1/0, ISO dates as
+    years, text as text. `tidy` types the study's rows with it, `weightreg.predict` new rows:
+    the feature columns must all be there."""
     import pandas as pd
 
     absent = [name for name in columns.numeric + columns.text if name not in frame.columns]
     if absent:
         raise BadInput(f"{source}: lacks the feature columns {', '.join(absent)}")
-    frame = frame[list(columns.numeric + columns.text)].copy()
+    wanted = set(columns.numeric + columns.text)
+    frame = frame[[name for name in frame.columns if name in wanted]].copy()  # the file's order
     for name in columns.numeric:
         values = frame[name].dropna()
         if name in columns.dates:
@@ -160,7 +155,7 @@ def typed(frame, columns: Columns, source: str):
                                "dates (2024-03-01)")
             frame[name] = np.nan
             frame.loc[values.index, name] = years
-        elif pd.api.types.is_bool_dtype(values) or values.map(type).eq(bool).all():
+        elif _booleans(values):
             frame[name] = frame[name].map({True: 1.0, False: 0.0})
         try:
             frame[name] = frame[name].astype(np.float64)
@@ -169,6 +164,14 @@ def typed(frame, columns: Columns, source: str):
     for name in columns.text:
         frame[name] = frame[name].map(str, na_action="ignore")
     return frame
+
+
+def _booleans(values) -> bool:
+    """Whether a column's values are true/false (pandas' bool, or bools beside gaps)."""
+    import pandas as pd
+
+    return len(values) > 0 and (pd.api.types.is_bool_dtype(values)
+                                or values.map(type).eq(bool).all())
 
 
 def _years(values):

@@ -21,7 +21,7 @@ def run(params: Params, *, split: str, points: str, metrics: str) -> str:
     sizes.check(params, len(dataset.features), dataset.task.outputs,
                 len(dataset.split.y_train), len(dataset.split.y_test))
     # Every draw of replication and fold of selection, as those stages will make them.
-    data.check_study(params.data, params.replication.draws, params.selection.folds,
+    data.check_study(dataset, params.data, params.replication.draws, params.selection.folds,
                      params.selection.draws)
     where = cluster.check()
     io.write({split: data.to_bytes(dataset), points: data.points_csv(dataset),
