@@ -429,8 +429,8 @@ def load(path) -> Dataset:
 
 def points_csv(dataset: Dataset) -> str:
     """The data picture's table, one row per point: the first two numeric features (zeros
-    where the source has fewer), the class (the
-    target's quartile for regression) and the split. Two moons: every point, in the
+    where the source has fewer) and their names, the class (the target's quartile for
+    regression) and the split. Two moons: every point, in the
     generator's order; other sources: at most POINTS rows."""
     from weightreg import io
 
@@ -449,8 +449,11 @@ def points_csv(dataset: Dataset) -> str:
     zeros = np.zeros(len(x), np.float32)
     first = x[:, 0] if numeric > 0 else zeros
     second = x[:, 1] if numeric > 1 else zeros
+    named = [dataset.features[i] if i < numeric else "none" for i in (0, 1)]
     return io.to_csv({"x1": first.tolist(), "x2": second.tolist(), "y": label.tolist(),
-                      "split": [name for name, part, _ in parts for _ in range(len(part))]},
+                      "split": [name for name, part, _ in parts for _ in range(len(part))],
+                      # What x1 and x2 are, for the chart's header (dvc.yaml fixes its fields).
+                      "features": [f"x1: {named[0]}, x2: {named[1]}"] * len(x)},
                      exact=True)
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from weightreg import engine, models
 from weightreg.io import BadInput
 from weightreg.params import Params
+from weightreg.stages.placement import PLACEMENTS
 from weightreg.stages.sequence import ARCHITECTURES
 
 FLOAT = 4  # bytes: float32 throughout
@@ -31,12 +32,16 @@ COPIES_OF_RECORDS = 3  # the program's records, the chunks gathered, the history
 
 @dataclass(frozen=True)
 class Need:
+    """One engine call of a stage: how many members train for how many epochs, and on what."""
+
     stage: str
     factors: dict[str, int]  # the keys whose values multiply into the number of members
     epochs: int
     epochs_key: str
     own_rows: bool = False  # members bring their own rows (draws, folds)
     rest: int = 1  # a factor of the members that no key sets alone (configurations)
+    rows: float = 1.0  # the share of the training rows a member trains on (a fold's)
+    curves: bool = False  # the test rows scored every epoch (a learning curve)
 
     @property
     def members(self) -> int:
@@ -60,8 +65,9 @@ def available() -> int:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
-def needs(params: Params) -> list[Need]:
-    """The largest engine call of each training stage."""
+def needs(params: Params, boundaries: bool = True) -> list[Need]:
+    """Every engine call of the study, stage by stage (`boundaries`: whether that stage
+    trains, which only two features and two classes let it)."""
     seeds = params.train.seeds
     epochs = params.train.epochs
     grid = len(params.grid.kinds) * len(params.grid.values)
@@ -69,23 +75,29 @@ def needs(params: Params) -> list[Need]:
     repeated = epochs + len(params.progressive.repeated.levels) * \
         params.progressive.repeated.epochs_per_level
     settings = 1 + len(set(params.grid.values) | {params.replication.lam})
+    folds = params.selection.folds
     train = {"train.seeds": seeds}
     return [
+        Need("baseline", train, epochs, "train.epochs", curves=True),
+        Need("regularized", train, epochs, "train.epochs", curves=True),
         Need("grid", train, epochs, "train.epochs", rest=grid),
+        Need("refine", {**train, "grid.refine": params.grid.refine + 1}, epochs, "train.epochs"),
         Need("layerwise", train, epochs, "train.epochs",
              rest=len(params.layerwise.hidden) * len(params.layerwise.output)),
         Need("decoupled", train, epochs, "train.epochs", rest=2 * len(params.decoupled.values)),
-        Need("refine", {**train, "grid.refine": params.grid.refine + 1}, epochs, "train.epochs"),
-        Need("progressive", train, max(smithing, repeated),
-             "progressive.smithing.epochs" if smithing >= repeated
-             else "progressive.repeated.epochs_per_level"),
+        Need("placement", train, epochs, "train.epochs", rest=len(PLACEMENTS)),
+        *([Need("boundaries", {}, epochs, "train.epochs", rest=3)] if boundaries else []),
+        Need("progressive", train, smithing, "progressive.smithing.epochs", curves=True),
+        Need("progressive", train, repeated, "progressive.repeated.epochs_per_level",
+             curves=True),
         Need("replication", {"replication.draws": params.replication.draws,
                              "replication.seeds": params.replication.seeds}, epochs,
              "train.epochs", own_rows=True, rest=settings),
         Need("selection", {"selection.draws": params.selection.draws,
-                           "selection.folds": params.selection.folds,
+                           "selection.folds": folds,
                            "replication.seeds": params.replication.seeds}, epochs,
-             "train.epochs", own_rows=True, rest=len(params.grid.values)),
+             "train.epochs", own_rows=True, rest=len(params.grid.values),
+             rows=(folds - 1) / folds),
     ]
 
 

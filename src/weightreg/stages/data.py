@@ -10,7 +10,7 @@ persist, and the same params and source give the same bytes, so later stages rer
 the split changes.
 """
 
-from weightreg import cluster, data, io, sizes
+from weightreg import cluster, data, io, sizes, timing
 from weightreg.params import Params
 
 
@@ -29,7 +29,8 @@ def run(params: Params, *, split: str, points: str, metrics: str) -> str:
               # everywhere is this score.
               metrics: io.to_json({"data": dataset.source, "task": dataset.task.name,
                                    "score": dataset.task.score_name})})
-    return f"{dataset.describe()}; the engine trains {where}"
+    # Before anything trains: how long the rest will take (README: "How long a study takes").
+    return f"{dataset.describe()}; the engine trains {where}; {timing.estimate(params, dataset)}"
 
 
 def figures(picture, tables):

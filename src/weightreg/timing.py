@@ -1,0 +1,152 @@
+"""How long the whole study will take on this machine: the `data` stage prints it before
+anything trains, so that a user can shrink the study first (README, "How long a study takes").
+
+Each engine call of the study (`sizes.needs`) costs about
+
+    compile + epochs x (batches + the test rows scored, for a learning curve) x step(group)
+            x groups / parallel
+
+Its members train in groups (`engine.group_sizes`), one group per CPU at a time;
+step(n) = a + b * n is what one batch costs a group of n members, and `parallel` is how much
+faster two groups run at once than one after the other. These are measured by the engine itself
+on this split, network and batch size (`measure`: a few short trainings, about 2 s plus
+TensorFlow's import): rows, widths and batch size move them by orders of magnitude, so no
+constant would do. The measurement is kept beside XLA's compiled programs (one folder per
+machine and TensorFlow version, `backend.xla_cache_folder`) under a key of what it depends on,
+so that `dvc exp run -S lambda=...` reads it instead of importing TensorFlow to measure again.
+
+What does not train (a stage's start, the `sequence` stage's plain Keras models, the figures)
+costs what it cost on the 2-core machine this was written on: seconds, beside minutes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+
+from weightreg import backend, engine, models, sizes
+from weightreg.params import Params
+
+STAGE_START_S = 2.0  # a stage's process: Python, DVC's bookkeeping; TensorFlow's import is measured
+KERAS_EPOCH_S = 0.004  # `sequence`: one epoch (one batch) of a small plain Keras model
+KERAS_MODEL_S = 0.25  # `sequence`: building and tracing one Keras model
+PLAIN_STAGES_S = 6.0  # summary and figures: matplotlib, no training
+STEPS = 300  # batches per measurement: long enough to time, short enough not to notice
+GROUP = 16  # the measured group size (below 2 * engine.MIN_GROUP: one group)
+
+
+@dataclass(frozen=True)
+class Rate:
+    """What the engine costs on this machine for one network, split and batch size."""
+
+    import_s: float  # TensorFlow's import
+    compile_s: float  # one program shape
+    step_1_s: float  # one batch of a group of one member
+    step_group_s: float  # one batch of a group of GROUP members
+    parallel: float  # two groups at once against one after the other (1 to 2)
+
+    def step(self, members: int) -> float:
+        slope = (self.step_group_s - self.step_1_s) / (GROUP - 1)
+        return max(self.step_1_s + slope * (members - 1), self.step_1_s)
+
+
+def measure(params: Params, dataset) -> Rate:
+    """Time the engine on the dataset's split: GROUP members for about STEPS batches, one
+    member, and two groups at once, each shape after a first call that compiles it."""
+    started = time.perf_counter()
+    backend.tensorflow()
+    imported = time.perf_counter() - started
+    split = dataset.split
+    batches = math.ceil(len(split.y_train) / params.train.batch_size)
+    epochs = max(1, round(STEPS / batches))
+
+    def timed(members: int, epochs: int) -> float:
+        began = time.perf_counter()
+        engine.train(split, [engine.Member(seed) for seed in range(members)],
+                     hidden_units=params.model.hidden_units, epochs=epochs,
+                     batch_size=params.train.batch_size,
+                     learning_rate=params.train.learning_rate, task=dataset.task,
+                     progress=False, members_per_call=GROUP, curves=False, label="timing")
+        return time.perf_counter() - began
+
+    steps = epochs * batches
+    first = timed(GROUP, epochs)  # compiles, then trains
+    group = timed(GROUP, epochs)
+    timed(1, epochs)
+    one = timed(1, epochs)
+    two = timed(2 * GROUP, epochs)  # two groups of GROUP: the same program
+    return Rate(imported, max(first - group, 0.0), one / steps, group / steps,
+                min(max(2 * group / two, 1.0), 2.0))
+
+
+def key(params: Params, dataset) -> str:
+    """What a rate depends on: the code, the network, the rows and the batch size."""
+    from weightreg import guard
+
+    split = dataset.split
+    return json.dumps([guard.code_digest(), dataset.task.name, split.x_train.shape[1],
+                       list(models.widths(params.model.hidden_units)), len(split.y_train),
+                       len(split.y_test), params.train.batch_size, os.cpu_count()])
+
+
+def rate(params: Params, dataset) -> Rate:
+    """The rate kept for this key on this machine, or measured now (and kept)."""
+    folder = backend.xla_cache_folder()
+    path = folder / "rates.json" if folder else None
+    kept = {}
+    if path and path.exists():
+        try:
+            kept = json.loads(path.read_text())
+        except (OSError, ValueError):
+            kept = {}
+    name = key(params, dataset)
+    if name in kept:
+        return Rate(**kept[name])
+    measured = measure(params, dataset)
+    if path:
+        kept[name] = asdict(measured)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False) as out:
+                json.dump(kept, out)
+            os.replace(out.name, path)  # whole or not at all, with other processes writing
+        except OSError:
+            pass  # a cache that cannot be written: measure again next time
+    return measured
+
+
+def seconds(params: Params, dataset, measured: Rate) -> dict[str, float]:
+    """Each stage's time, estimated (the `data` stage, which is running, left out)."""
+    split = dataset.split
+    boundaries = len(dataset.features) == 2 and dataset.task.name == "binary"
+    batch = params.train.batch_size
+    cpus = os.cpu_count() or 1
+    stages: dict[str, float] = {}
+    for need in sizes.needs(params, boundaries):
+        groups, size = engine.group_sizes(need.members, engine.CPU_GROUP, engine.SPLIT)
+        batches = math.ceil(len(split.y_train) * need.rows / batch)
+        if need.curves:  # the test rows, scored forward only: about a third of a batch's work
+            batches += math.ceil(len(split.y_test) / batch) / 3
+        at_once = measured.parallel if groups > 1 and cpus > 1 else 1.0
+        train = need.epochs * batches * measured.step(size) * groups / at_once
+        stages[need.stage] = stages.get(need.stage, 0.0) + measured.compile_s + train
+    start = STAGE_START_S + measured.import_s
+    stages = {stage: start + cost for stage, cost in stages.items()}
+    seq = params.sequence
+    models = len(sizes.ARCHITECTURES) * (1 + len(seq.strengths)) * seq.seeds
+    stages["sequence"] = start + models * (KERAS_MODEL_S + seq.epochs * KERAS_EPOCH_S)
+    stages["summary, figures"] = PLAIN_STAGES_S
+    return stages
+
+
+def estimate(params: Params, dataset) -> str:
+    """One line for the data stage: the whole study's time and its largest stages."""
+    stages = seconds(params, dataset, rate(params, dataset))
+    total = sum(stages.values())
+    largest = sorted(stages, key=stages.get, reverse=True)[:3]
+    return (f"the whole study: about {total:.0f} s on this machine ("
+            + ", ".join(f"{stage} {stages[stage]:.0f} s" for stage in largest) + ")")
