@@ -32,8 +32,8 @@ from weightreg import backend, engine, models, sizes
 from weightreg.params import Params
 
 STAGE_START_S = 2.0  # a stage's process: Python, DVC's bookkeeping; TensorFlow's import is measured
-KERAS_EPOCH_S = 0.004  # `sequence`: one epoch (one batch) of a small plain Keras model
-KERAS_MODEL_S = 0.25  # `sequence`: building and tracing one Keras model
+KERAS_EPOCH_S = 0.002  # `sequence`: one epoch (one batch) of a small plain Keras model
+KERAS_MODEL_S = 0.2  # `sequence`: building and tracing one Keras model (the stage: 22.5 s)
 PLAIN_STAGES_S = 6.0  # summary and figures: matplotlib, no training
 STEPS = 300  # batches per measurement: long enough to time, short enough not to notice
 GROUP = 16  # the measured group size (below 2 * engine.MIN_GROUP: one group)
