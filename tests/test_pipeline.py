@@ -2,6 +2,7 @@
 (`tiny.py`)."""
 
 import json
+import re
 import os
 import shutil
 import time
@@ -157,6 +158,9 @@ def test_exp_run_reruns_only_what_depends_on_lambda(project):
     # `data` checks all of params.yaml first; its split is unchanged, so nothing else reruns
     # (`summary` rewrites its page, which the run-cache does not keep: about a second).
     assert stages_run(done.stdout) == {"data", "regularized", "summary", "figures"}
+    # Before anything trains, the whole study's time (README, "How long").
+    assert re.search(r"^data: two moons: .*; the whole study: about \d+ s on this machine "
+                     r"\(\w+ \d+ s, \w+ \d+ s, \w+ \d+ s\)", done.stdout, re.M), done.stdout
     assert "regularized: l2(1e-05) on the hidden kernel, 2 seeds x 30 epochs: test" in done.stdout
     assert "oneDNN" not in done.stdout + done.stderr and "absl" not in done.stdout + done.stderr
     diff = json.loads(run(project, "dvc", "metrics", "diff", "HEAD", "--json").stdout)

@@ -3,6 +3,7 @@ the engine calls the study makes (`sizes.needs`). How close the estimate comes t
 taken is measured, not tested: `python -m weightreg.bench.study`."""
 
 import dataclasses
+import json
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,8 @@ import pytest
 from weightreg import data, io, params, sizes, timing
 
 ROOT = Path(__file__).resolve().parents[1]
-RATE = timing.Rate(import_s=2.0, compile_s=1.0, step_1_s=1e-4, step_group_s=4e-4, parallel=1.5)
+RATE = timing.Rate(import_s=2.0, compile_s=1.0, call_s=0.1, step_1_s=1e-4, step_group_s=4e-4,
+                   parallel=1.5)
 
 
 def test_the_engine_calls_counted_are_the_members_the_committed_study_trained():
@@ -39,6 +41,18 @@ def test_a_rate_is_measured_once_per_machine_and_shape(tmp_path, monkeypatch):
     assert len(measured) == 2  # another network: measured again
 
 
+def test_a_damaged_or_older_kept_rate_is_measured_again(tmp_path, monkeypatch):
+    measured = []
+    monkeypatch.setattr(timing.backend, "xla_cache_folder", lambda: tmp_path)
+    monkeypatch.setattr(timing, "measure", lambda p, d: measured.append(d) or RATE)
+    p = params.load(ROOT / "params.yaml")
+    dataset = data.prepare(p.data, 5)
+    for kept in ("{not json", json.dumps({timing.key(p, dataset): {"import_s": 1.0}})):
+        (tmp_path / "rates.json").write_text(kept)
+        assert timing.rate(p, dataset) == RATE
+    assert len(measured) == 2
+
+
 def test_without_a_cache_folder_it_measures_each_time(monkeypatch):
     measured = []
     monkeypatch.setattr(timing.backend, "xla_cache_folder", lambda: None)
@@ -59,6 +73,6 @@ def test_the_estimate_follows_the_work(section, key):
     doubled = dataclasses.replace(p, **{section: dataclasses.replace(
         part, **{key: 2 * getattr(part, key)})})
     base, more = timing.seconds(p, dataset, RATE), timing.seconds(doubled, dataset, RATE)
-    start = timing.STAGE_START_S + RATE.import_s + RATE.compile_s
+    start = timing.STAGE_START_S + RATE.import_s + RATE.compile_s + RATE.call_s
     assert more["replication"] - start == pytest.approx(2 * (base["replication"] - start))
     assert more["sequence"] == base["sequence"]

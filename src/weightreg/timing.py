@@ -1,15 +1,16 @@
 """How long the whole study will take on this machine: the `data` stage prints it before
-anything trains, so that a user can shrink the study first (README, "How long a study takes").
+anything trains, so that a user can shrink the study first (README, "Your own data": "How long").
 
 Each engine call of the study (`sizes.needs`) costs about
 
-    compile + epochs x (batches + the test rows scored, for a learning curve) x step(group)
-            x groups / parallel
+    compile + call + epochs x (batches + the test rows scored, for a learning curve)
+                     x step(group) x groups / parallel
 
 Its members train in groups (`engine.group_sizes`), one group per CPU at a time;
 step(n) = a + b * n is what one batch costs a group of n members, and `parallel` is how much
-faster two groups run at once than one after the other. These are measured by the engine itself
-on this split, network and batch size (`measure`: a few short trainings, about 2 s plus
+faster two groups run at once than one after the other; a call also costs its own setup and
+final scoring. These are measured by the engine itself
+on this split, network and batch size (`measure`: a few short trainings, a few seconds with
 TensorFlow's import): rows, widths and batch size move them by orders of magnitude, so no
 constant would do. The measurement is kept beside XLA's compiled programs (one folder per
 machine and TensorFlow version, `backend.xla_cache_folder`) under a key of what it depends on,
@@ -26,7 +27,7 @@ import math
 import os
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 from weightreg import backend, engine, models, sizes
 from weightreg.params import Params
@@ -34,7 +35,7 @@ from weightreg.params import Params
 STAGE_START_S = 2.0  # a stage's process: Python, DVC's bookkeeping; TensorFlow's import is measured
 KERAS_EPOCH_S = 0.002  # `sequence`: one epoch (one batch) of a small plain Keras model
 KERAS_MODEL_S = 0.2  # `sequence`: building and tracing one Keras model (the stage: 22.5 s)
-PLAIN_STAGES_S = 6.0  # summary and figures: matplotlib, no training
+SUMMARY_S, FIGURES_S = 1.0, 5.0  # no training: reading tables, and matplotlib
 STEPS = 300  # batches per measurement: long enough to time, short enough not to notice
 GROUP = 16  # the measured group size (below 2 * engine.MIN_GROUP: one group)
 
@@ -45,6 +46,7 @@ class Rate:
 
     import_s: float  # TensorFlow's import
     compile_s: float  # one program shape
+    call_s: float  # an engine call's own work: initial weights, the final scores
     step_1_s: float  # one batch of a group of one member
     step_group_s: float  # one batch of a group of GROUP members
     parallel: float  # two groups at once against one after the other (1 to 2)
@@ -55,14 +57,16 @@ class Rate:
 
 
 def measure(params: Params, dataset) -> Rate:
-    """Time the engine on the dataset's split: GROUP members for about STEPS batches, one
-    member, and two groups at once, each shape after a first call that compiles it."""
+    """Time the engine on the dataset's split: GROUP members for about STEPS and 3 * STEPS
+    batches (the difference is the batches' cost, the rest the call's own), one member, and
+    two groups at once; each program shape once before it is timed, to compile it."""
     started = time.perf_counter()
     backend.tensorflow()
     imported = time.perf_counter() - started
     split = dataset.split
     batches = math.ceil(len(split.y_train) / params.train.batch_size)
     epochs = max(1, round(STEPS / batches))
+    steps = epochs * batches
 
     def timed(members: int, epochs: int) -> float:
         began = time.perf_counter()
@@ -73,14 +77,16 @@ def measure(params: Params, dataset) -> Rate:
                      progress=False, members_per_call=GROUP, curves=False, label="timing")
         return time.perf_counter() - began
 
-    steps = epochs * batches
     first = timed(GROUP, epochs)  # compiles, then trains
-    group = timed(GROUP, epochs)
+    short = timed(GROUP, epochs)
+    timed(GROUP, 3 * epochs)  # another chunk length: another program
+    group = (timed(GROUP, 3 * epochs) - short) / (2 * steps)
+    call = max(short - group * steps, 0.0)
     timed(1, epochs)
-    one = timed(1, epochs)
-    two = timed(2 * GROUP, epochs)  # two groups of GROUP: the same program
-    return Rate(imported, max(first - group, 0.0), one / steps, group / steps,
-                min(max(2 * group / two, 1.0), 2.0))
+    one = max(timed(1, epochs) - call, 0.0) / steps
+    two = max(timed(2 * GROUP, epochs) - call, 1e-9)  # two groups of GROUP: the same program
+    return Rate(imported, max(first - short, 0.0), call, min(one, group), group,
+                min(max(2 * group * steps / two, 1.0), 2.0))
 
 
 def key(params: Params, dataset) -> str:
@@ -104,7 +110,7 @@ def rate(params: Params, dataset) -> Rate:
         except (OSError, ValueError):
             kept = {}
     name = key(params, dataset)
-    if name in kept:
+    if isinstance(kept.get(name), dict) and set(kept[name]) == {f.name for f in fields(Rate)}:
         return Rate(**kept[name])
     measured = measure(params, dataset)
     if path:
@@ -133,13 +139,14 @@ def seconds(params: Params, dataset, measured: Rate) -> dict[str, float]:
             batches += math.ceil(len(split.y_test) / batch) / 3
         at_once = measured.parallel if groups > 1 and cpus > 1 else 1.0
         train = need.epochs * batches * measured.step(size) * groups / at_once
-        stages[need.stage] = stages.get(need.stage, 0.0) + measured.compile_s + train
+        stages[need.stage] = (stages.get(need.stage, 0.0) + measured.compile_s
+                              + measured.call_s + train)
     start = STAGE_START_S + measured.import_s
     stages = {stage: start + cost for stage, cost in stages.items()}
     seq = params.sequence
     models = len(sizes.ARCHITECTURES) * (1 + len(seq.strengths)) * seq.seeds
     stages["sequence"] = start + models * (KERAS_MODEL_S + seq.epochs * KERAS_EPOCH_S)
-    stages["summary, figures"] = PLAIN_STAGES_S
+    stages["summary"], stages["figures"] = SUMMARY_S, FIGURES_S
     return stages
 
 

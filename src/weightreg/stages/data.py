@@ -29,8 +29,10 @@ def run(params: Params, *, split: str, points: str, metrics: str) -> str:
               # everywhere is this score.
               metrics: io.to_json({"data": dataset.source, "task": dataset.task.name,
                                    "score": dataset.task.score_name})})
-    # Before anything trains: how long the rest will take (README: "How long a study takes").
-    return f"{dataset.describe()}; the engine trains {where}; {timing.estimate(params, dataset)}"
+    # Before anything trains: how long the rest will take (README, "Your own data": "How
+    # long"), from the engine's speed in this process; a Dask cluster's is its own.
+    took = "" if cluster.chosen() else f"; {timing.estimate(params, dataset)}"
+    return f"{dataset.describe()}; the engine trains {where}{took}"
 
 
 def figures(picture, tables):
