@@ -29,14 +29,14 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, fields
 
-from weightreg import backend, engine, models, sizes
+from weightreg import backend, cluster, engine, models, sizes
 from weightreg.params import Params
 
 STAGE_START_S = 2.0  # a stage's process: Python, DVC's bookkeeping; TensorFlow's import is measured
 KERAS_EPOCH_S = 0.002  # `sequence`: one epoch (one batch) of a small plain Keras model
 KERAS_MODEL_S = 0.2  # `sequence`: building and tracing one Keras model (the stage: 22.5 s)
 SUMMARY_S, FIGURES_S = 1.0, 5.0  # no training: reading tables, and matplotlib
-STEPS = 300  # batches per measurement: long enough to time, short enough not to notice
+STEPS = 900  # batches per measurement: fewer time the call more than its batches (measured)
 GROUP = 16  # the measured group size (below 2 * engine.MIN_GROUP: one group)
 
 
@@ -96,7 +96,7 @@ def key(params: Params, dataset) -> str:
     split = dataset.split
     return json.dumps([guard.code_digest(), dataset.task.name, split.x_train.shape[1],
                        list(models.widths(params.model.hidden_units)), len(split.y_train),
-                       len(split.y_test), params.train.batch_size, os.cpu_count()])
+                       len(split.y_test), params.train.batch_size, cluster.cpus()])
 
 
 def rate(params: Params, dataset) -> Rate:
@@ -130,22 +130,23 @@ def seconds(params: Params, dataset, measured: Rate) -> dict[str, float]:
     split = dataset.split
     boundaries = len(dataset.features) == 2 and dataset.task.name == "binary"
     batch = params.train.batch_size
-    cpus = os.cpu_count() or 1
+    cpus = cluster.cpus()
     stages: dict[str, float] = {}
     for need in sizes.needs(params, boundaries):
         groups, size = engine.group_sizes(need.members, engine.CPU_GROUP, engine.SPLIT)
         batches = math.ceil(len(split.y_train) * need.rows / batch)
         if need.curves:  # the test rows, scored forward only: about a third of a batch's work
             batches += math.ceil(len(split.y_test) / batch) / 3
-        at_once = measured.parallel if groups > 1 and cpus > 1 else 1.0
+        # Groups at once: as measured for two, for as many as there are CPUs (and groups).
+        at_once = min(groups, cpus) * measured.parallel / 2 if groups > 1 and cpus > 1 else 1.0
         train = need.epochs * batches * measured.step(size) * groups / at_once
         stages[need.stage] = (stages.get(need.stage, 0.0) + measured.compile_s
                               + measured.call_s + train)
     start = STAGE_START_S + measured.import_s
     stages = {stage: start + cost for stage, cost in stages.items()}
     seq = params.sequence
-    models = len(sizes.ARCHITECTURES) * (1 + len(seq.strengths)) * seq.seeds
-    stages["sequence"] = start + models * (KERAS_MODEL_S + seq.epochs * KERAS_EPOCH_S)
+    trained = len(sizes.ARCHITECTURES) * (1 + len(seq.strengths)) * seq.seeds
+    stages["sequence"] = start + trained * (KERAS_MODEL_S + seq.epochs * KERAS_EPOCH_S)
     stages["summary"], stages["figures"] = SUMMARY_S, FIGURES_S
     return stages
 
