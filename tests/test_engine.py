@@ -382,8 +382,9 @@ def test_large_sets_are_scored_in_chunks_with_the_same_numbers(monkeypatch):
                                rtol=1e-5)
 
 
-@pytest.mark.parametrize("source", ["breast_cancer", "wine", "diabetes"])
-@pytest.mark.parametrize("evaluation_rows", [1024, 16])  # one pass, or chunks of rows
+# Each task once, scored in one pass (1024 rows at once) or in chunks of rows (16).
+@pytest.mark.parametrize("source, evaluation_rows",
+                         [("breast_cancer", 1024), ("wine", 16), ("diabetes", 16)])
 def test_members_own_rows_of_different_sizes_train_in_one_call_as_each_alone(
         source, evaluation_rows, monkeypatch):
     # k-fold folds differ in size by a row or so: one call pads them to the longest and masks

@@ -147,28 +147,33 @@ def check(params: Params, inputs: int, outputs: int, train_rows: int, test_rows:
     evaluated = min(engine.EVALUATION_ROWS, max(train_rows, test_rows))  # rows scored at once
     rows = (train_rows + test_rows) * (inputs + 1)
     memory = available()
-    for need in needs(params):
-        parts = {
+
+    def parts_of(need: Need) -> dict[str, float]:
+        return {
             "weights": need.members * weights * FLOAT * COPIES_OF_WEIGHTS,
             "records": need.members * need.epochs * FLOAT * (1 + 6 * COPIES_OF_RECORDS),
             "rows": need.members * rows * FLOAT if need.own_rows else 0,
             "activations": min(group, need.members) * (batch + evaluated) * widest
             * len(sizes) * FLOAT * 3,
         }
-        total = sum(parts.values())
-        if total > memory:
-            largest = max(parts, key=parts.get)
-            if need.members > 100_000 or largest == "rows":
-                key = need.members_key
-            elif largest in ("weights", "activations"):
-                key = "model.hidden_units"
-            else:
-                key = need.epochs_key
-            raise BadInput(
-                f"params.yaml: {key} = {_value(params, key)!r} is too large for this machine: "
-                f"the {need.stage} stage would hold about {total / 2**30:,.1f} GiB "
-                f"({need.members:,} members x {need.epochs:,} epochs, {weights:,} weights "
-                f"each), and {memory / 2**30:,.1f} GiB is available; expected a smaller value")
+
+    # The largest engine call speaks for the study: its key is the one to blame.
+    need = max(needs(params), key=lambda call: sum(parts_of(call).values()))
+    parts = parts_of(need)
+    total = sum(parts.values())
+    if total > memory:
+        largest = max(parts, key=parts.get)
+        if need.members > 100_000 or largest == "rows":
+            key = need.members_key
+        elif largest in ("weights", "activations"):
+            key = "model.hidden_units"
+        else:
+            key = need.epochs_key
+        raise BadInput(
+            f"params.yaml: {key} = {_value(params, key)!r} is too large for this machine: "
+            f"the {need.stage} stage would hold about {total / 2**30:,.1f} GiB "
+            f"({need.members:,} members x {need.epochs:,} epochs, {weights:,} weights "
+            f"each), and {memory / 2**30:,.1f} GiB is available; expected a smaller value")
     # The decision-boundary picture: every mesh point through each of its three models.
     mesh = params.boundaries.resolution ** 2
     total = mesh * FLOAT * (3 * widest * len(sizes) * 2 + 8)
