@@ -7,12 +7,11 @@ Each engine call of the study (`sizes.needs`) costs about
                      x step(group) x groups / parallel
 
 Its members train in groups (`engine.group_sizes`), one group per CPU at a time;
-step(n) = a + b * n is what one batch costs a group of n members, and `parallel` is how much
-faster two groups run at once than one after the other; a call also costs its own setup and
-final scoring. These are measured by the engine itself
-on this split, network and batch size (`measure`: a few short trainings, a few seconds with
-TensorFlow's import): rows, widths and batch size move them by orders of magnitude, so no
-constant would do. The measurement is kept beside XLA's compiled programs (one folder per
+step(n) = a + b * n is what one batch costs a group of n members, `parallel` is how much faster
+two groups run at once than one after the other, and a call also costs its own setup and final
+scoring. The engine measures these itself on this split, network and batch size (`measure`: a
+few short trainings, 5 to 12 s with TensorFlow's import and three compiles): rows, widths and
+batch size move them by orders of magnitude, so no constant would do. The measurement is kept beside XLA's compiled programs (one folder per
 machine and TensorFlow version, `backend.xla_cache_folder`) under a key of what it depends on,
 so that `dvc exp run -S lambda=...` reads it instead of importing TensorFlow to measure again.
 
@@ -31,6 +30,7 @@ from dataclasses import asdict, dataclass, fields
 
 from weightreg import backend, cluster, engine, models, sizes
 from weightreg.params import Params
+from weightreg.stages.sequence import ARCHITECTURES
 
 STAGE_START_S = 2.0  # a stage's process: Python, DVC's bookkeeping; TensorFlow's import is measured
 KERAS_EPOCH_S = 0.002  # `sequence`: one epoch (one batch) of a small plain Keras model
@@ -145,7 +145,7 @@ def seconds(params: Params, dataset, measured: Rate) -> dict[str, float]:
     start = STAGE_START_S + measured.import_s
     stages = {stage: start + cost for stage, cost in stages.items()}
     seq = params.sequence
-    trained = len(sizes.ARCHITECTURES) * (1 + len(seq.strengths)) * seq.seeds
+    trained = len(ARCHITECTURES) * (1 + len(seq.strengths)) * seq.seeds
     stages["sequence"] = start + trained * (KERAS_MODEL_S + seq.epochs * KERAS_EPOCH_S)
     stages["summary"], stages["figures"] = SUMMARY_S, FIGURES_S
     return stages

@@ -24,14 +24,14 @@ def run(params: Params, *, split: str, points: str, metrics: str) -> str:
     data.check_study(dataset, params.data, params.replication.draws, params.selection.folds,
                      params.selection.draws)
     where = cluster.check()
+    # Before anything trains: how long the rest will take (README, "Your own data": "How
+    # long"), from the engine's speed in this process; a Dask cluster's is its own.
+    took = "" if cluster.chosen() else f"; {timing.estimate(params, dataset)}"
     io.write({split: data.to_bytes(dataset), points: data.points_csv(dataset),
               # What the study ran on, the first columns of `dvc exp show`; `test_score`
               # everywhere is this score.
               metrics: io.to_json({"data": dataset.source, "task": dataset.task.name,
                                    "score": dataset.task.score_name})})
-    # Before anything trains: how long the rest will take (README, "Your own data": "How
-    # long"), from the engine's speed in this process; a Dask cluster's is its own.
-    took = "" if cluster.chosen() else f"; {timing.estimate(params, dataset)}"
     return f"{dataset.describe()}; the engine trains {where}{took}"
 
 
