@@ -280,7 +280,7 @@ def test_offline_page_renders_every_plot(project, tmp_path):
     assert 'class="mark-area' in dom, "no chart drew an interval band"
     shown = json.loads(run(project, "dvc", "plots", "show", "--json").stdout)["data"]
     moons = shown["data/points.csv"][0]["content"]["encoding"]
-    assert (moons["color"]["field"], moons["shape"]["field"]) == ("y", "split")
+    assert (moons["color"]["field"], moons["shape"]["field"]) == ("colour", "split")
     shot = tmp_path / "screenshot.png"
     run(tmp_path, browser, *browser_flags(tmp_path), f"--screenshot={shot}", url)
     import matplotlib.image

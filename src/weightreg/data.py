@@ -430,7 +430,7 @@ def load(path) -> Dataset:
 def points_csv(dataset: Dataset) -> str:
     """The data picture's table, one row per point: the first two numeric features (zeros
     where the source has fewer) and their names, the class (the target's quartile for
-    regression) and the split. Two moons: every point, in the
+    regression), as a number and as the chart's legend names it, and the split. Two moons: every point, in the
     generator's order; other sources: at most POINTS rows."""
     from weightreg import io
 
@@ -450,10 +450,14 @@ def points_csv(dataset: Dataset) -> str:
     first = x[:, 0] if numeric > 0 else zeros
     second = x[:, 1] if numeric > 1 else zeros
     named = [dataset.features[i] if i < numeric else "none" for i in (0, 1)]
+    # The colour's legend: class names, or quartiles, which a diff of two studies keeps apart.
+    colour = ([f"class {dataset.classes[i]}" for i in label] if dataset.task.classifies
+              else [f"target quartile {q}" for q in label])
     return io.to_csv({"x1": first.tolist(), "x2": second.tolist(), "y": label.tolist(),
                       "split": [name for name, part, _ in parts for _ in range(len(part))],
                       # What x1 and x2 are, for the chart's header (dvc.yaml fixes its fields).
-                      "features": [f"x1: {named[0]}, x2: {named[1]}"] * len(x)},
+                      "features": [f"x1: {named[0]}, x2: {named[1]}"] * len(x),
+                      "colour": colour},
                      exact=True)
 
 
