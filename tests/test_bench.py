@@ -135,3 +135,49 @@ def test_the_benchmark_runs_to_its_closing_table_and_json_line(monkeypatch):
     assert printed[0].startswith("weightreg benchmark (quick): two moons, 30 train / 70 test rows")
     assert any(line.startswith("iris") for line in printed)
     assert json.loads(printed[-1])["real_data"]["iris"]["grid_epochs"] == 2
+
+
+@pytest.mark.parametrize("way", ["grouped", "im2col"])
+def test_the_hand_written_conv_population_is_the_keras_network(way):
+    """`bench.layers` times a CNN population written by hand: each member's loss is the one
+    Keras computes for that member's weights (so the bench times the issue's network)."""
+    from weightreg import backend
+    from weightreg.bench import layers
+
+    tf, keras = backend.tensorflow(), backend.keras()
+    weights, loss_of = layers.conv_population(2, way)
+    x, y = layers.digits_images()
+    xb, yb = np.stack([x[:5], x[5:10]]), np.stack([y[:5], y[5:10]])
+    ours = float(loss_of([tf.constant(w) for w in weights], tf.constant(xb), tf.constant(yb)))
+    theirs = 0.0
+    for k in range(2):
+        model = keras.Sequential([keras.Input((8, 8, 1)),
+                                  keras.layers.Conv2D(16, 3, activation="relu"),
+                                  keras.layers.MaxPooling2D(2), keras.layers.Flatten(),
+                                  keras.layers.Dense(64, activation="relu"),
+                                  keras.layers.Dense(10)])
+        model.set_weights([w[k] for w in weights])
+        logits = model(xb[k])
+        theirs += float(tf.reduce_mean(
+            tf.nn.sparse_softmax_cross_entropy_with_logits(yb[k], logits)))
+    assert ours == pytest.approx(theirs, rel=1e-5)
+
+
+def test_the_hand_written_lstm_population_is_keras_lstm():
+    from weightreg import backend, data
+    from weightreg.bench import layers
+
+    tf, keras = backend.tensorflow(), backend.keras()
+    weights, loss_of = layers.lstm_population(2, units=4)
+    x, y = data.sequences(6, 12, seed=1)
+    xb, yb = np.stack([x[:3], x[3:]]), np.stack([y[:3], y[3:]]).astype(np.int32)
+    ours = float(loss_of([tf.constant(w) for w in weights], tf.constant(xb), tf.constant(yb)))
+    theirs = 0.0
+    for k in range(2):
+        model = keras.Sequential([keras.Input((12, 1)), keras.layers.LSTM(4),
+                                  keras.layers.Dense(1)])
+        model.set_weights([w[k] for w in weights])
+        logits = model(xb[k])[:, 0]
+        theirs += float(tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(
+            tf.cast(yb[k], tf.float32), logits)))
+    assert ours == pytest.approx(theirs, rel=1e-5)

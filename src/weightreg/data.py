@@ -430,8 +430,8 @@ def load(path) -> Dataset:
 def points_csv(dataset: Dataset) -> str:
     """The data picture's table, one row per point: the first two numeric features (zeros
     where the source has fewer) and their names, the class (the target's quartile for
-    regression), as a number and as the chart's legend names it, and the split. Two moons: every point, in the
-    generator's order; other sources: at most POINTS rows."""
+    regression), as a number and as the chart's legend names it, and the split. Two moons:
+    every point, in the generator's order; other sources: at most POINTS rows."""
     from weightreg import io
 
     split = dataset.split

@@ -74,8 +74,9 @@ def table(r: dict) -> str:
               for stage in r.get("skipped", [])]
     lines.append(f"  dvc repro    {r['repro_s']:7.1f} s  (target <= 300, moonshot 180)")
     if r["estimate_s"]:
-        lines.append(f"  estimated    {r['estimate_s']:7.1f} s  = {r['estimate_s'] / r['repro_s']:.2f}x "
-                     "the time taken (target within 1.5x either way)")
+        ratio = r["estimate_s"] / r["repro_s"]
+        lines.append(f"  estimated    {r['estimate_s']:7.1f} s  = {ratio:.2f}x the time taken "
+                     "(target within 1.5x either way)")
     return "\n".join(lines)
 
 
