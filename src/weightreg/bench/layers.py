@@ -15,6 +15,7 @@ one epoch at a time after a first epoch that traces and compiles:
    model, and a hand-written population whose loop over time steps is a `tf.while_loop`
    (not unrolled), with its compile time at 10 and 100 steps.
 
+Member k starts from the weights Keras gives it after `set_random_seed(k)` (`weightreg.layers`).
 Per member-epoch, medians of a few epochs, and the ratio to Keras `fit`'s model-epoch. The
 population numbers are the cost of the arithmetic as the engine would compile it; they are not
 yet the engine (no penalties, no records), so they bound what the engine can reach.
@@ -34,11 +35,14 @@ import time
 
 import numpy as np
 
-from weightreg import backend, data
+from weightreg import backend, data, layers
 from weightreg.bench.speed import log
 
 BATCH = 32
 EPOCHS = 3  # timed epochs, after one that compiles
+CNN = [{"Conv2D": {"filters": 16, "kernel_size": 3, "activation": "relu"}},
+       {"MaxPooling2D": {"pool_size": 2}}, {"Flatten": {}},
+       {"Dense": {"units": 64, "activation": "relu"}}, {"Dense": {"units": 10}}]
 
 
 def digits_images():
@@ -60,9 +64,10 @@ def keras_epoch(model, x, y) -> float:
     return statistics.median(times)
 
 
-def glorot(rng, shape, fan_in, fan_out):
-    limit = np.sqrt(6.0 / (fan_in + fan_out))
-    return rng.uniform(-limit, limit, shape).astype(np.float32)
+def keras_weights(members: int, network, input_shape) -> list[np.ndarray]:
+    """Member k's weights are those Keras gives the network after `set_random_seed(k)`."""
+    seeded = [layers.initial_weights(seed, network, input_shape) for seed in range(members)]
+    return [np.stack(weights) for weights in zip(*seeded)]
 
 
 def population_epoch(loss_of, weights, x, y, members: int) -> tuple[float, float]:
@@ -111,11 +116,8 @@ def conv_population(members: int, way: str):
     """The issue's CNN for `members` members: (initial weights, loss of the summed batch)."""
     tf = backend.tensorflow()
 
-    rng = np.random.default_rng(0)
     k = members
-    weights = [glorot(rng, (k, 3, 3, 1, 16), 9, 144), np.zeros((k, 16), np.float32),
-               glorot(rng, (k, 144, 64), 144, 64), np.zeros((k, 64), np.float32),
-               glorot(rng, (k, 64, 10), 64, 10), np.zeros((k, 10), np.float32)]
+    weights = keras_weights(k, CNN, (8, 8, 1))
 
     def features(kernel, bias, xb):  # xb [K, B, 8, 8, 1] -> [K, B, 6, 6, 16]
         if way == "grouped":
@@ -147,12 +149,8 @@ def lstm_population(members: int, units: int = 16):
     """A hand-written LSTM(units) -> Dense(1, sigmoid) population, its time loop a while loop."""
     tf = backend.tensorflow()
 
-    rng = np.random.default_rng(0)
     k = members
-    weights = [glorot(rng, (k, 1, 4 * units), 1, 4 * units),
-               glorot(rng, (k, units, 4 * units), units, 4 * units),
-               np.zeros((k, 4 * units), np.float32),
-               glorot(rng, (k, units, 1), units, 1), np.zeros((k, 1), np.float32)]
+    weights = keras_weights(k, [{"LSTM": {"units": units}}, {"Dense": {"units": 1}}], (None, 1))
 
     def loss_of(w, xb, yb):  # xb [K, B, T, 1]
         steps = tf.shape(xb)[2]
@@ -186,7 +184,7 @@ def measure(members: int, log) -> dict:
                               keras.layers.Conv2D(16, 3, activation="relu"),
                               keras.layers.MaxPooling2D(2), keras.layers.Flatten(),
                               keras.layers.Dense(64, activation="relu"),
-                              keras.layers.Dense(10, activation="softmax")])
+                              keras.layers.Dense(10, activation="softmax")])  # = CNN
     model.compile(loss="sparse_categorical_crossentropy", optimizer="adam")
     results["conv_keras_model_epoch_s"] = keras_epoch(model, x, y)
     for way in ("grouped", "im2col"):
