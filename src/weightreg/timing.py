@@ -10,8 +10,8 @@ Its members train in groups (`engine.group_sizes`), one group per CPU at a time;
 step(n) = a + b * n is what one batch costs a group of n members, `parallel` is how much faster
 two groups run at once than one after the other, and a call also costs its own setup and final
 scoring. The engine measures these itself on this split, network and batch size (`measure`: a
-few short trainings, 5 to 12 s with TensorFlow's import and three compiles): rows, widths and
-batch size move them by orders of magnitude, so no constant would do. The measurement is kept
+few short trainings, with TensorFlow's import and three compiles): rows, widths and batch
+size move them by orders of magnitude, so no constant would do. The measurement is kept
 beside XLA's compiled programs (one folder per machine and TensorFlow version,
 `backend.xla_cache_folder`) under a key of what it depends on, so that `dvc exp run -S
 lambda=...` reads it instead of importing TensorFlow to measure again.
