@@ -53,9 +53,14 @@ def test_a_damaged_or_older_kept_rate_is_measured_again(tmp_path, monkeypatch):
     assert len(measured) == 2
 
 
-def test_without_a_cache_folder_it_measures_each_time(monkeypatch):
+def no_home():
+    raise RuntimeError("Could not determine home directory.")  # what Path.home() raises
+
+
+@pytest.mark.parametrize("folder", [lambda: None, no_home])  # the cache off, or no home
+def test_without_a_cache_folder_it_measures_each_time(monkeypatch, folder):
     measured = []
-    monkeypatch.setattr(timing.backend, "xla_cache_folder", lambda: None)
+    monkeypatch.setattr(timing.backend, "xla_cache_folder", folder)
     monkeypatch.setattr(timing, "measure", lambda p, d: measured.append(d) or RATE)
     p = params.load(ROOT / "params.yaml")
     dataset = data.prepare(p.data, 5)

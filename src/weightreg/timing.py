@@ -28,6 +28,7 @@ import os
 import tempfile
 import time
 from dataclasses import asdict, dataclass, fields
+from importlib.metadata import PackageNotFoundError
 
 from weightreg import backend, cluster, engine, models, sizes
 from weightreg.params import Params
@@ -102,7 +103,10 @@ def key(params: Params, dataset) -> str:
 
 def rate(params: Params, dataset) -> Rate:
     """The rate kept for this key on this machine, or measured now (and kept)."""
-    folder = backend.xla_cache_folder()
+    try:
+        folder = backend.xla_cache_folder()
+    except (OSError, RuntimeError, PackageNotFoundError):  # no home, as `backend` allows
+        folder = None
     path = folder / "rates.json" if folder else None
     kept = {}
     if path and path.exists():
