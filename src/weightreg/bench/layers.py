@@ -35,10 +35,11 @@ import time
 
 import numpy as np
 
-from weightreg import backend, data, layers
+from weightreg import backend, data, engine, layers
 from weightreg.bench.speed import log
 
 BATCH = 32
+LEARNING_RATE = 1e-3  # Keras' Adam default, as the Keras models below use
 EPOCHS = 3  # timed epochs, after one that compiles
 CNN = [{"Conv2D": {"filters": 16, "kernel_size": 3, "activation": "relu"}},
        {"MaxPooling2D": {"pool_size": 2}}, {"Flatten": {}},
@@ -81,28 +82,26 @@ def population_epoch(loss_of, weights, x, y, members: int) -> tuple[float, float
     orders = orders[:, :batches * BATCH].reshape(members, batches, BATCH).transpose(1, 0, 2)
     x, y, orders = tf.constant(x), tf.constant(y), tf.constant(orders)
 
+    no_decay = tf.zeros([members, len(weights)])
+
     @tf.function(jit_compile=True)
-    def epoch(weights, moments, velocities):
-        def body(i, weights, moments, velocities):
+    def epoch(weights, moments, velocities, step):
+        def body(i, weights, moments, velocities, step):
             index = orders[i]
             with tf.GradientTape() as tape:
                 tape.watch(weights)
                 loss = loss_of(weights, tf.gather(x, index), tf.gather(y, index))
             grads = tape.gradient(loss, weights)
-            new = [], [], []
-            for w, m, v, g in zip(weights, moments, velocities, grads):  # Adam, Keras' defaults
-                m = 0.9 * m + 0.1 * g
-                v = 0.999 * v + 0.001 * g * g
-                for out, value in zip(new, (w - 1e-3 * m / (tf.sqrt(v) + 1e-7), m, v)):
-                    out.append(value)
-            return (i + 1, *new)
+            # The engine's Adam step (Keras' Adam), without weight decay.
+            return (i + 1, *engine.adam(weights, moments, velocities, grads, step, no_decay,
+                                        LEARNING_RATE))
 
-        _, weights, moments, velocities = tf.while_loop(
-            lambda i, *_: i < batches, body, (0, weights, moments, velocities))
-        return weights, moments, velocities
+        _, *state = tf.while_loop(lambda i, *_: i < batches, body,
+                                  (0, weights, moments, velocities, step))
+        return state
 
-    state = ([tf.constant(w) for w in weights],
-             [tf.zeros(w.shape) for w in weights], [tf.zeros(w.shape) for w in weights])
+    state = (tuple(tf.constant(w) for w in weights), tuple(tf.zeros(w.shape) for w in weights),
+             tuple(tf.zeros(w.shape) for w in weights), tf.constant(0.0))
     times = []
     for _ in range(1 + EPOCHS):
         started = time.perf_counter()
