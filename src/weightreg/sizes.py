@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from weightreg import engine, models
 from weightreg.io import BadInput
 from weightreg.params import Params
-from weightreg.stages.placement import PLACEMENTS
+from weightreg.stages import decoupled, grid, placement, replication
 from weightreg.stages.sequence import ARCHITECTURES
 
 FLOAT = 4  # bytes: float32 throughout
@@ -70,22 +70,24 @@ def needs(params: Params, boundaries: bool = True) -> list[Need]:
     trains, which only two features and two classes let it)."""
     seeds = params.train.seeds
     epochs = params.train.epochs
-    grid = len(params.grid.kinds) * len(params.grid.values)
+    # Each stage's configurations, as the stage itself makes them.
+    grids = len(grid.configurations(params))
     smithing = params.progressive.smithing.epochs
     repeated = epochs + len(params.progressive.repeated.levels) * \
         params.progressive.repeated.epochs_per_level
-    settings = 1 + len(set(params.grid.values) | {params.replication.lam})
+    settings = len(replication.settings(params))
     folds = params.selection.folds
     train = {"train.seeds": seeds}
     return [
         Need("baseline", train, epochs, "train.epochs", curves=True),
         Need("regularized", train, epochs, "train.epochs", curves=True),
-        Need("grid", train, epochs, "train.epochs", rest=grid),
+        Need("grid", train, epochs, "train.epochs", rest=grids),
         Need("refine", {**train, "grid.refine": params.grid.refine + 1}, epochs, "train.epochs"),
         Need("layerwise", train, epochs, "train.epochs",
              rest=len(params.layerwise.hidden) * len(params.layerwise.output)),
-        Need("decoupled", train, epochs, "train.epochs", rest=2 * len(params.decoupled.values)),
-        Need("placement", train, epochs, "train.epochs", rest=len(PLACEMENTS)),
+        Need("decoupled", train, epochs, "train.epochs",
+             rest=len(decoupled.configurations(params))),
+        Need("placement", train, epochs, "train.epochs", rest=len(placement.PLACEMENTS)),
         *([Need("boundaries", {}, epochs, "train.epochs", rest=3)] if boundaries else []),
         Need("progressive", train, smithing, "progressive.smithing.epochs", curves=True),
         Need("progressive", train, repeated, "progressive.repeated.epochs_per_level",
