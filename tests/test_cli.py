@@ -277,13 +277,13 @@ def test_sizes_too_large_for_the_machine_are_refused_by_the_data_stage(tmp_path,
 
 
 def test_the_studys_own_sizes_fit():
-    from weightreg import data as prepared_data, sizes
+    from weightreg import data as prepared_data, sizes, study
 
     for source in ("moons", "digits"):
         p = params.parse(yaml.safe_load(edit("data.source", source)))
         dataset = prepared_data.prepare(p.data, p.selection.folds)
-        sizes.check(p, len(dataset.features), dataset.task.outputs,
-                    len(dataset.split.y_train), len(dataset.split.y_test))
+        sizes.check(p, study.network_of(p, dataset), len(dataset.split.y_train),
+                    len(dataset.split.y_test))
 
 
 def size_keys():

@@ -31,7 +31,7 @@ def test_penalty_matches_numpy_and_keras(kind):
                                    "output_kernel": 1e-1, "output_bias": 0.5})]
     weights = [rng.normal(size=(2,) + shape).astype(np.float32)
                for shape in ((2, 7), (7,), (7, 1), (1,))]
-    l1, l2, _ = engine.coefficients(members)
+    l1, l2, _ = engine.coefficients(members, models.network(7))
     ours = engine.penalty(weights, l1, l2).numpy()
     for k, member in enumerate(members):
         mine = [w[k] for w in weights]
@@ -111,7 +111,8 @@ def test_final_test_rows_agree_with_the_test_accuracy():
                           learning_rate=1e-3, progress=False)
     assert result.final_test_rows.shape == (2, len(SPLIT.y_test))
     np.testing.assert_array_equal(result.final_test_rows.mean(axis=1), result.final_test_score)
-    predicted = engine.predict(tuple(w[:1] for w in result.weights), SPLIT.x_test)[0] > 0.5
+    predicted = engine.predict(models.network(HIDDEN), tuple(w[:1] for w in result.weights),
+                               SPLIT.x_test)[0] > 0.5
     np.testing.assert_array_equal(predicted == SPLIT.y_test, result.final_test_rows[0])
 
 
@@ -197,11 +198,12 @@ def test_exported_member_predicts_like_the_engine(tmp_path):
     result = engine.train(SPLIT, members, hidden_units=HIDDEN, epochs=20, batch_size=32,
                           learning_rate=1e-3, progress=False)
     path = tmp_path / "member.keras"
-    path.write_bytes(models.keras_bytes(tuple(w[0] for w in result.weights), "l2",
+    path.write_bytes(models.keras_bytes(models.network(HIDDEN),
+                                        tuple(w[0] for w in result.weights), "l2",
                                         {"hidden_kernel": 1e-3}, 1e-3))
     loaded = keras.models.load_model(path)
     theirs = loaded.predict(SPLIT.x_test, verbose=0)[:, 0]
-    ours = engine.predict(result.weights, SPLIT.x_test)[0]
+    ours = engine.predict(models.network(HIDDEN), result.weights, SPLIT.x_test)[0]
     np.testing.assert_allclose(theirs, ours, atol=1e-6)
     assert loaded.layers[0].kernel_regularizer.l2 == pytest.approx(1e-3)
 
@@ -261,24 +263,6 @@ def test_initial_weights_are_those_of_the_keras_model(seed):
     built = models.mlp(HIDDEN).get_weights()
     for ours, theirs in zip(models.initial_weights(seed, HIDDEN), built, strict=True):
         np.testing.assert_array_equal(ours, theirs)
-
-
-@pytest.mark.parametrize("architecture", ["conv1d", "lstm"])
-def test_full_batch_loop_takes_fits_steps(architecture):
-    import keras
-
-    x, y = data.sequences(12, 8, seed=0)
-    trained = []
-    for loop in (False, True):
-        keras.utils.set_random_seed(3)
-        model = models.sequence_model(architecture, 8, 4, 1e-2)
-        if loop:
-            models.fit_full_batch(model, x, y, epochs=15)
-        else:
-            model.fit(x, y, epochs=15, batch_size=len(x), shuffle=False, verbose=0)
-        trained.append(model.get_weights())
-    for ours, theirs in zip(*trained, strict=True):
-        np.testing.assert_allclose(ours, theirs, atol=1e-6)
 
 
 # Every task, on real data, as Keras writes it: two hidden layers, several batches per epoch
@@ -345,12 +329,12 @@ def test_one_training_step_is_keras_train_on_batch():
     dataset = real("wine")
     x, y = dataset.split.x_train[:32], dataset.split.y_train[:32]
     member = engine.Member(2, "l2", {"hidden_kernel": 1e-2})
-    arrays = engine._member_arrays([member], (8, 8), 1, inputs=x.shape[1],
-                                   outputs=dataset.task.outputs)
+    network = models.network((8, 8), x.shape[1], dataset.task.outputs)
+    arrays = engine._member_arrays([member], network, 1)
     weights = tuple(tf.constant(w) for w in arrays.initial)
     zeros = tuple(tf.zeros_like(w) for w in weights)
     (new_weights, *_), (score, loss, total) = engine.train_step(
-        dataset.task, weights, zeros, zeros, tf.constant(0.0),
+        dataset.task, network, weights, zeros, zeros, tf.constant(0.0),
         engine.Batch(tf.constant(x[None]), tf.constant(y[None]), tf.ones([32])),
         tf.ones([1]), tf.constant(arrays.l1), tf.constant(arrays.l2),
         tf.constant(arrays.decay), tf.constant(1e-3))

@@ -89,7 +89,6 @@ def test_lambda_in_every_form_a_user_types(text, expected):
     ("train.epochs", "automatic", "a number"),
     ("selection.folds", 1, "a count from 2 to data.moons.n_train (30)"),
     ("grid.values", [1e-3, 1e-3], "distinct numbers"),
-    ("sequence.strengths", [0.0, 1e-2], "strengths > 0"),
     ("data.random_state", -1, "a seed from 0"),
     ("selection.draws", 1000, "at most replication.draws (100)"),
 ])
@@ -167,3 +166,70 @@ def test_progressive_follows_the_run_length_except_on_two_moons():
     short = params.parse(raw).progressive  # points stay apart, and end before the run
     assert [epoch for epoch, _ in short.smithing.points] == [0, 1, 2, 3]
     assert short.smithing.epochs == 4 and short.repeated.epochs_per_level == 1
+
+
+CNN = [{"Conv2D": {"filters": 16, "kernel_size": 3, "activation": "relu"}},
+       {"MaxPooling2D": {"pool_size": 2}}, {"Flatten": {}},
+       {"Dense": {"units": 64, "activation": "relu"}}]
+
+
+def with_network(layers, shape=(8, 8, 1), hidden_units="auto"):
+    raw = with_value("model.layers", layers)
+    raw["model"]["hidden_units"] = hidden_units
+    raw["data"]["shape"] = None if shape is None else list(shape)
+    raw["data"]["source"] = "digits"
+    return raw
+
+
+def test_your_own_network_is_read_as_keras_layers_on_the_rows_shape():
+    p = params.parse(with_network(CNN))
+    assert p.data.shape == (8, 8, 1)
+    assert [layer.describe() for layer in p.model.layers] == [
+        {"Conv2D": {"filters": 16, "kernel_size": (3, 3), "activation": "relu"}},
+        {"MaxPooling2D": {"pool_size": (2, 2)}}, {"Flatten": {}},
+        {"Dense": {"units": 64, "activation": "relu"}}]
+    network = params.network(p.model, p.data.shape, 10)
+    assert network.groups[:2] == ("conv2d_1_kernel", "conv2d_1_bias")
+
+
+@pytest.mark.parametrize("raw, message", [
+    (with_network([*CNN, {"GRU": {"units": 4}}]),
+     "params.yaml: model.layers[4]: layer 'GRU' is not supported; expected one of Dense, "
+     "Conv1D, Conv2D, MaxPooling1D, MaxPooling2D, Flatten, LSTM"),
+    (with_network([{"Conv2D": {"filters": 16, "kernel_size": 3, "strides": 2}}]),
+     "params.yaml: model.layers[0].Conv2D: argument 'strides' is not supported; expected "
+     "filters, kernel_size, activation"),
+    (with_network([]), "params.yaml: model.layers = [] is not allowed; expected a non-empty"),
+    (with_network(CNN, hidden_units=[32]),
+     "params.yaml: model.layers and model.hidden_units = [32] both give the network"),
+    (with_network(CNN, shape=(64,)),
+     r"params.yaml: model.layers[0]: Conv2D takes rows of 3 axes (height, width, channels), "
+     "and gets rows of shape [64]"),
+    (with_network(CNN[:2], shape=(8, 8, 1)),
+     "params.yaml: the output layer: Dense takes rows of one axis (put Flatten before it), and "
+     "gets rows of shape [3, 3, 16]"),
+    (with_network(CNN, shape=(8, 0, 1)),
+     "params.yaml: data.shape[1] = 0 is not allowed; expected a whole number >= 1"),
+])
+def test_a_network_users_cannot_train_is_refused_in_one_line(raw, message):
+    with pytest.raises(params.ParamsError) as error:
+        params.parse(raw)
+    assert str(error.value).startswith(message)
+    assert "\n" not in str(error.value)
+
+
+def test_a_shape_that_does_not_hold_the_rows_features_is_refused_when_the_data_is_read():
+    from weightreg import data, io
+
+    p = params.parse(with_network(CNN, shape=(8, 4, 1)))
+    with pytest.raises(io.BadInput, match=r"data.shape = \[8, 4, 1\] holds 32 features per "
+                                          r"row; digits has 64"):
+        data.prepare(p.data)
+
+
+def test_a_flat_row_under_a_layer_that_needs_axes_says_data_shape_is_null():
+    p = params.parse(with_network(CNN, shape=None))  # checked when the features are counted
+    with pytest.raises(params.ParamsError, match=r"model.layers\[0\]: Conv2D takes rows of 3 "
+                                                 r"axes .*; data.shape is null, so a row is a "
+                                                 "flat list of its features"):
+        params.network(p.model, p.data.shape, 10, features=64)

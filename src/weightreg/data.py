@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import io as _bytes
 import json
+import math
 import zipfile
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -72,6 +73,7 @@ class Dataset:
     classes: tuple[str, ...] = ()  # the class of each label 0, 1, ...; none for regression
     numeric: int | None = None  # the first features that are the source's numbers (None: all)
     rows: Rows | None = None  # where the split came from; none for two moons and a loaded split
+    shape: tuple[int, ...] | None = None  # data.shape: how model.layers views a row (None: flat)
 
     def describe(self) -> str:
         what = (f"{len(self.classes)} classes" if self.task.classifies else "a real target")
@@ -247,10 +249,24 @@ def prepare(settings: Data, folds: int = 2) -> Dataset:
     """The split of `settings.source` at `settings.random_state`, checked and scaled. A class
     with fewer rows than `folds` (selection's cross-validation) is refused."""
     if settings.source == "moons":
-        return Dataset(make(settings), tasks.BINARY, "two moons", ("x1", "x2"), ("0", "1"))
+        return shaped(Dataset(make(settings), tasks.BINARY, "two moons", ("x1", "x2"),
+                              ("0", "1")), settings)
     table = read(settings)
     task, classes, y = task_of(table, settings)
     return split(table, task, classes, y, settings, folds)
+
+
+def shaped(dataset: Dataset, settings: Data) -> Dataset:
+    """The dataset with data.shape, which must hold its features exactly."""
+    if settings.shape is None:
+        return dataset
+    features = len(dataset.features)
+    if math.prod(settings.shape) != features:
+        raise BadInput(f"params.yaml: data.shape = {list(settings.shape)} holds "
+                       f"{math.prod(settings.shape)} features per row; {dataset.source} has "
+                       f"{features} (after one-hot encoding); expected sizes whose product is "
+                       f"{features}")
+    return dataclasses.replace(dataset, shape=settings.shape)
 
 
 def split(table: Table, task: Task, classes: tuple[str, ...], y: np.ndarray, settings: Data,
@@ -258,8 +274,9 @@ def split(table: Table, task: Task, classes: tuple[str, ...], y: np.ndarray, set
     """One split of a read source (see the module's docstring)."""
     train, test = split_rows(table, task, classes, y, settings, folds)
     fitted, prepared = fit(table, task, y, train, test)
-    return Dataset(prepared, task, table.source, table.features, classes,
-                   len(table.columns.numeric), Rows(table, y, train, test, fitted))
+    return shaped(Dataset(prepared, task, table.source, table.features, classes,
+                          len(table.columns.numeric), Rows(table, y, train, test, fitted)),
+                  settings)
 
 
 def split_rows(table: Table, task: Task, classes: tuple[str, ...], y: np.ndarray,
@@ -394,7 +411,8 @@ def to_bytes(dataset: Dataset) -> bytes:
         entry("dataset.json", json.dumps({
             "task": dataset.task.name, "source": dataset.source,
             "features": list(dataset.features), "classes": list(dataset.classes),
-            **({} if dataset.numeric is None else {"numeric": dataset.numeric})}).encode())
+            **({} if dataset.numeric is None else {"numeric": dataset.numeric}),
+            **({} if dataset.shape is None else {"shape": list(dataset.shape)})}).encode())
         for name in ARRAYS:
             array = _bytes.BytesIO()
             np.lib.format.write_array(array, getattr(dataset.split, name), allow_pickle=False)
@@ -412,7 +430,8 @@ def load(path) -> Dataset:
                 archive.read(f"{name}.npy")), allow_pickle=False) for name in ARRAYS}
         task = tasks.of(meta["task"], len(meta["classes"]))
         dataset = Dataset(Split(**arrays), task, meta["source"], tuple(meta["features"]),
-                          tuple(meta["classes"]), meta.get("numeric"))
+                          tuple(meta["classes"]), meta.get("numeric"),
+                          shape=tuple(meta["shape"]) if "shape" in meta else None)
     except FileNotFoundError:
         raise BadInput(f"{path}: no such file; {rerun}") from None
     except (OSError, KeyError, ValueError, TypeError, zipfile.BadZipFile) as error:

@@ -1,4 +1,4 @@
-"""Train a population of independent MLPs in one compiled program.
+"""Train a population of independent networks in one compiled program.
 
 Each member has its own seed (initial weights and batch order), regularizer kind, penalty
 strength per weight group and lambda schedule. The members' weights are stacked along a leading
@@ -11,7 +11,7 @@ so each member's gradient is the gradient of its own loss, and Adam is elementwi
 member's update depends on its own gradient alone. Nothing couples members (no mean over
 members, no global-norm clipping, no shared statistics).
 
-The arithmetic follows Keras 3 (`Dense` layers, the task's loss on the logits behind the output
+The arithmetic follows Keras 3 (its layers as `weightreg.layers` computes them, the task's loss on the logits behind the output
 activation (`tasks`), `Adam`, regularization penalties added unscaled to the mean batch loss),
 and the metrics follow `fit`'s history: train metrics of an epoch come from the forward passes
 of its batches (weights before each update), test metrics from the weights at the end of the
@@ -31,7 +31,8 @@ import numpy as np
 
 from weightreg import backend, cluster, guard, tasks
 from weightreg.data import Split
-from weightreg.models import KINDS, groups, initial_weights, per_group, widths
+from weightreg.layers import Network
+from weightreg.models import KINDS, widths
 from weightreg.tasks import Task
 
 # Per-epoch records, in the order the compiled program stacks them: the task's score (accuracy,
@@ -46,8 +47,6 @@ CHUNK_EPOCHS = 500  # Epochs per compiled call: progress is reported between cal
 # Rows per forward pass when a whole set is scored: [K, rows, width] activations at once do not
 # fit for thousands of rows, so larger sets are scored in a compiled loop over chunks this size.
 EVALUATION_ROWS = 1024
-# A first hidden layer over this many inputs or fewer is written elementwise (see `forward`).
-ELEMENTWISE_INPUTS = 2
 BETA_1, BETA_2, EPSILON = 0.9, 0.999, 1e-7  # Keras' Adam
 
 
@@ -59,8 +58,8 @@ def records_of(curves: bool) -> tuple[str, ...]:
 class Member:
     """One model of the population.
 
-    `penalties` maps weight groups, or their roles (`models.per_group`: `hidden_kernel` is every
-    hidden layer's kernel), to the strength of a `kind` penalty in the loss, as Keras'
+    `penalties` maps weight groups, or their roles (`Network.per_group`: `hidden_kernel` is
+    every hidden layer's kernel), to the strength of a `kind` penalty in the loss, as Keras'
     regularizers add it; `decay` maps them to decoupled weight decay, as
     `keras.optimizers.AdamW` applies it (w -= w * decay * learning_rate before each Adam step,
     outside the loss). Groups left out carry neither. `schedule` multiplies both epoch by epoch
@@ -97,26 +96,26 @@ class Result:
     # past that are padding (False, or 0)
     weights: tuple[np.ndarray, ...]  # final weights, stacked per member, in `groups` order
     diverged_at: np.ndarray  # first epoch whose loss is NaN or infinite, -1 where none is
+    groups: tuple[str, ...]  # the weights' names (`Network.groups`)
 
     def norms(self) -> dict[str, np.ndarray]:
         """The L2 (Frobenius) norm of each weight group, per member."""
         return {group: np.sqrt(np.sum(np.square(w.astype(np.float64)),
                                       axis=tuple(range(1, w.ndim))))
-                for group, w in zip(groups(len(self.weights) // 2 - 1), self.weights)}
+                for group, w in zip(self.groups, self.weights, strict=True)}
 
 
-def coefficients(members: list[Member], depth: int = 1
+def coefficients(members: list[Member], network: Network
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The L1 and L2 penalty coefficients (as Keras' regularizers use them) and the decoupled
-    decay, per member and weight group of a network with `depth` hidden layers: three
-    [K, groups] arrays."""
-    l1 = np.zeros((len(members), len(groups(depth))), np.float32)
+    decay, per member and weight group of `network`: three [K, groups] arrays."""
+    l1 = np.zeros((len(members), len(network.groups)), np.float32)
     l2 = np.zeros_like(l1)
-    decay = np.array([per_group(member.decay, depth) for member in members], np.float32)
+    decay = np.array([network.per_group(member.decay) for member in members], np.float32)
     for k, member in enumerate(members):
         if member.kind not in KINDS:
             raise ValueError(f"regularizer = {member.kind!r}; expected one of {', '.join(KINDS)}")
-        strengths = per_group(member.penalties, depth)
+        strengths = network.per_group(member.penalties)
         if member.kind in ("l1", "l1_l2"):
             l1[k] = strengths
         if member.kind in ("l2", "l1_l2"):
@@ -139,41 +138,13 @@ def penalty(weights, l1, l2):
     return total  # [K]
 
 
-def forward(weights, x):
-    """Logits of every member for inputs x ([rows, inputs], or [K, rows, inputs] per member):
-    [K, rows] for one output unit, [K, rows, outputs] for more. `weights` are the stacked
-    kernels and biases of the hidden layers and the output layer, in `groups` order."""
-    tf = backend.tensorflow()
-
-    *hidden_layers, (w_out, b_out) = zip(weights[0::2], weights[1::2])
-    activations = x
-    for layer, (w, b) in enumerate(hidden_layers):
-        if layer == 0 and w.shape[1] <= ELEMENTWISE_INPUTS:
-            # Written elementwise: a matmul over 2 inputs is too thin for a matrix kernel, and
-            # XLA fuses these products with the bias and relu into one loop (measured on two
-            # moons: 0.017 ms per member-epoch at K=60 against 0.042 for two matmuls).
-            pre = b[:, None, :]
-            for i in range(w.shape[1]):
-                pre = pre + activations[..., i:i + 1] * w[:, None, i, :]
-        else:
-            if activations.shape.rank == 2:  # rows shared by all members
-                pre = tf.einsum("ri,kio->kro", activations, w) + b[:, None, :]
-            else:
-                pre = tf.matmul(activations, w) + b[:, None, :]
-        activations = tf.nn.relu(pre)
-    # The output layer sums over the last hidden layer's units: a batched matmul.
-    if w_out.shape[-1] == 1:
-        return tf.matmul(activations, w_out)[..., 0] + b_out
-    return tf.matmul(activations, w_out) + b_out[:, None, :]
-
-
-def predict(weights: tuple[np.ndarray, ...], x: np.ndarray,
+def predict(network: Network, weights: tuple[np.ndarray, ...], x: np.ndarray,
             task: Task = tasks.BINARY) -> np.ndarray:
     """Every member's output for each row of x, as Keras' `predict` gives it: the probability of
     class 1 [K, rows] (binary), of each class [K, rows, classes] (multiclass), or the value."""
     tf = backend.tensorflow()
 
-    logits = forward(tuple(tf.constant(w) for w in weights), tf.constant(x))
+    logits = network.forward(tuple(tf.constant(w) for w in weights), tf.constant(x))
     if task.activation == "sigmoid":
         return tf.sigmoid(logits).numpy()
     if task.activation == "softmax":
@@ -232,8 +203,8 @@ def adam(weights, moments, velocities, grads, step, decay_now, learning_rate):
     return tuple(new_w), tuple(new_m), tuple(new_v), local_step
 
 
-def train_step(task: Task, weights, moments, velocities, step, batch: Batch, scale, l1, l2,
-               decay, learning_rate):
+def train_step(task: Task, network: Network, weights, moments, velocities, step, batch: Batch,
+               scale, l1, l2, decay, learning_rate):
     """One training step of every member on its batch, as Keras' `train_step` takes it: the
     mean data loss over the batch's real rows plus the scaled penalty, its gradient, an Adam
     update. Returns the new (weights, moments, velocities, step) and the batch's sums over its
@@ -243,7 +214,7 @@ def train_step(task: Task, weights, moments, velocities, step, batch: Batch, sca
     count = tf.reduce_sum(batch.real, axis=-1)  # [] or [K]
     with tf.GradientTape() as tape:
         tape.watch(weights)
-        logits = forward(weights, batch.x)
+        logits = network.forward(weights, batch.x)
         loss = tf.reduce_sum(task.loss(logits, batch.y) * batch.real, axis=1) / count
         total = loss + scale * penalty(weights, l1, l2)
         objective = tf.reduce_sum(total)  # the sum keeps members independent
@@ -254,7 +225,7 @@ def train_step(task: Task, weights, moments, velocities, step, batch: Batch, sca
                 learning_rate), sums
 
 
-def measure(task: Task, weights, x, y, counts=None):
+def measure(task: Task, network: Network, weights, x, y, counts=None):
     """Every member on a whole set of rows: the mean score contribution and mean data loss, two
     [K] vectors, and each row's score contribution, [K, rows] (see `Task.row_score`). Sets of
     more than EVALUATION_ROWS rows go through a compiled loop over chunks of rows, so memory
@@ -272,7 +243,7 @@ def measure(task: Task, weights, x, y, counts=None):
         return tf.cast(index[None, :] < counts[:, None], tf.float32)
 
     if n_rows is None or n_rows <= EVALUATION_ROWS:
-        logits = forward(weights, x)
+        logits = network.forward(weights, x)
         scores = task.row_score(logits, y)
         if counts is None:
             return (tf.reduce_mean(scores, axis=1),
@@ -289,7 +260,7 @@ def measure(task: Task, weights, x, y, counts=None):
         index = c * size + tf.range(size)
         real = real_of(index)
         index = tf.minimum(index, n_rows - 1)  # padding rows repeat the last row, masked out
-        logits = forward(weights, tf.gather(x, index, axis=row_axis))
+        logits = network.forward(weights, tf.gather(x, index, axis=row_axis))
         chunk_y = tf.gather(y, index, axis=row_axis)
         scores = task.row_score(logits, chunk_y) * real
         return (c + 1, score_sum + tf.reduce_sum(scores, axis=1),
@@ -304,9 +275,9 @@ def measure(task: Task, weights, x, y, counts=None):
     return score_sum / divisor, loss_sum / divisor, rows[:, :n_rows]
 
 
-def _build_program(task: Task, n_train: int, batch_size: int, shuffle: bool, own_rows: bool,
-                   curves: bool, ragged: bool = False):
-    """The compiled chunk of epochs for one task and batch layout (shapes are fixed per call
+def _build_program(task: Task, network: Network, n_train: int, batch_size: int, shuffle: bool,
+                   own_rows: bool, curves: bool, ragged: bool = False):
+    """The compiled chunk of epochs for one task, network and batch layout (shapes are fixed per call
     site), with rows shared by all members ([rows, ...]) or each member's own ([K, rows, ...]),
     recording the test rows' metrics every epoch or not (`curves`).
 
@@ -353,8 +324,8 @@ def _build_program(task: Task, n_train: int, batch_size: int, shuffle: bool, own
             def one_batch(idx, real, state, sums):
                 batch = Batch(tf.gather(x_train, idx, batch_dims=int(own_rows)),
                               tf.gather(y_train, idx, batch_dims=int(own_rows)), real)
-                state, batch_sums = train_step(task, *state, batch, scale, l1, l2, decay,
-                                               learning_rate)
+                state, batch_sums = train_step(task, network, *state, batch, scale, l1, l2,
+                                               decay, learning_rate)
                 return state, [total + part for total, part in zip(sums, batch_sums)]
 
             state = (weights, moments, velocities, step)
@@ -377,7 +348,8 @@ def _build_program(task: Task, n_train: int, batch_size: int, shuffle: bool, own
             rows = tf.cast(train_counts, tf.float32) if ragged else n_train
             row = [sums[0] / rows, sums[1] / rows, sums[2] / rows]
             if curves:
-                test_score, test_loss, _ = measure(task, weights, x_test, y_test, test_counts)
+                test_score, test_loss, _ = measure(task, network, weights, x_test, y_test,
+                                                  test_counts)
                 row += [test_score, test_loss, test_loss + scale * penalty(weights, l1, l2)]
             row = tf.stack(row)
             records = tf.tensor_scatter_nd_update(records, [[i]], row[None])
@@ -392,8 +364,9 @@ def _build_program(task: Task, n_train: int, batch_size: int, shuffle: bool, own
     def evaluate(weights, x_train, y_train, x_test, y_test, train_counts, test_counts):
         """`measure` of every member on the training rows and on the test rows, in one program
         (one compile), with `*_counts` real rows each when ragged."""
-        return (measure(task, weights, x_train, y_train, train_counts if ragged else None),
-                measure(task, weights, x_test, y_test, test_counts if ragged else None))
+        return (measure(task, network, weights, x_train, y_train,
+                        train_counts if ragged else None),
+                measure(task, network, weights, x_test, y_test, test_counts if ragged else None))
 
     # Small sets share one trace of any shape; a large one is traced for its own shape, which
     # `measure` needs to loop over its chunks of rows.
@@ -462,16 +435,15 @@ _PROGRAMS: dict[tuple, tuple] = {}
 _BUILDING = threading.Lock()  # groups train in threads: one of them builds a shared program
 
 
-def _program(task: Task, n_train: int, batch_size: int, shuffle: bool, own_rows: bool,
-             curves: bool, ragged: bool, network: tuple):
-    """The compiled programs of one layout, and of one `network` (its weights' shapes but the
-    members' axis): a program traced for other widths would be relaxed to any width, which
-    `forward` cannot take."""
-    key = (task, n_train, batch_size, shuffle, own_rows, curves, ragged, network)
+def _program(task: Task, network: Network, n_train: int, batch_size: int, shuffle: bool,
+             own_rows: bool, curves: bool, ragged: bool):
+    """The compiled programs of one network and layout: a program traced for other widths
+    would be relaxed to any width, which the layers cannot take."""
+    key = (task, network, n_train, batch_size, shuffle, own_rows, curves, ragged)
     with _BUILDING:
         if key not in _PROGRAMS:
-            _PROGRAMS[key] = (_quiet(lambda: _build_program(*key[:-1])[0], _no_epochs),
-                              _quiet(lambda: _build_program(*key[:-1])[1]))
+            _PROGRAMS[key] = (_quiet(lambda: _build_program(*key)[0], _no_epochs),
+                              _quiet(lambda: _build_program(*key)[1]))
         return _PROGRAMS[key]
 
 
@@ -508,15 +480,17 @@ def group_sizes(members: int, limit: int, split: int = 1) -> tuple[int, int]:
     return groups, -(-members // groups)
 
 
-def train(split: Split, members: list[Member], *, hidden_units: int | Sequence[int],
+def train(split: Split, members: list[Member], *, network: Network | None = None,
+          hidden_units: int | Sequence[int] | None = None,
           epochs: int, batch_size: int, learning_rate: float, task: Task = tasks.BINARY,
           shuffle: bool = True, initial: tuple[np.ndarray, ...] | None = None,
           label: str = "train", progress: bool | None = None,
           members_per_call: int | None = None, curves: bool = True) -> Result:
     """Train every member for `epochs` epochs and return their histories and final weights.
 
-    The network: the split's inputs, Dense(width, relu) for each of `hidden_units` (one width
-    or a list), then the task's output layer.
+    The network: `network` (`weightreg.layers`), or the MLP shorthand: the split's inputs,
+    Dense(width, relu) for each of `hidden_units` (one width or a list), then the task's output
+    layer.
     With `curves`, the history has the test rows' metrics for every epoch too; without, only
     the final ones are computed (the same numbers: both come from the final weights).
 
@@ -531,20 +505,21 @@ def train(split: Split, members: list[Member], *, hidden_units: int | Sequence[i
 
     if not members:
         raise ValueError("train() needs at least one member")
+    if network is None:
+        network = Network.mlp(widths(hidden_units), split.x_train.shape[-1], task.outputs)
     k = len(members)
     rows = _rows(split, members)
     layouts = _batches_per_epoch(rows, batch_size)
     if len(set(layouts)) > 1:  # members' own rows fall into different numbers of batches
         parts = [np.flatnonzero(layouts == n) for n in sorted(set(layouts))]
-        return _joined([train(split, [members[j] for j in part], hidden_units=hidden_units,
+        return _joined([train(split, [members[j] for j in part], network=network,
                               epochs=epochs, batch_size=batch_size,
                               learning_rate=learning_rate, task=task, shuffle=shuffle,
                               initial=initial and tuple(w[part] for w in initial),
                               label=label, progress=progress,
                               members_per_call=members_per_call, curves=curves)
                         for part in parts], parts)
-    per_member = _member_arrays(members, hidden_units, epochs, initial,
-                                inputs=split.x_train.shape[-1], outputs=task.outputs)
+    per_member = _member_arrays(members, network, epochs, initial)
     on_gpu = bool(tf.config.list_physical_devices("GPU"))
     if members_per_call is None:
         members_per_call = GPU_GROUP if on_gpu else CPU_GROUP
@@ -556,7 +531,8 @@ def train(split: Split, members: list[Member], *, hidden_units: int | Sequence[i
     work = [({name: a if name in rows.shared else a[padded[g * size:(g + 1) * size]]
                 for name, a in rows.arrays.items()},
                per_member.take(padded[g * size:(g + 1) * size]),
-               task, epochs, batch_size, shuffle, learning_rate, curves) for g in range(n_groups)]
+               task, network, epochs, batch_size, shuffle, learning_rate, curves)
+            for g in range(n_groups)]
 
     def members_of(g: int) -> str:
         mine = range(g * size, min((g + 1) * size, k))  # without the spare copies
@@ -597,7 +573,8 @@ def train(split: Split, members: list[Member], *, hidden_units: int | Sequence[i
                      else test_counts.astype(np.int64)),
         weights=tuple(joined(lambda run, g=g: run.weights[g])
                       for g in range(len(per_member.initial))),
-        diverged_at=np.where(finite.all(axis=0), -1, np.argmin(finite, axis=0)))
+        diverged_at=np.where(finite.all(axis=0), -1, np.argmin(finite, axis=0)),
+        groups=network.groups)
 
 
 @dataclass(frozen=True)
@@ -664,7 +641,7 @@ def _joined(results: list[Result], parts: list[np.ndarray]) -> Result:
         final_test_rows=members(lambda r: padded(r.final_test_rows)),
         test_counts=members(lambda r: r.test_counts),
         weights=tuple(members(lambda r, g=g: r.weights[g]) for g in range(len(results[0].weights))),
-        diverged_at=members(lambda r: r.diverged_at))
+        diverged_at=members(lambda r: r.diverged_at), groups=results[0].groups)
 
 
 @dataclass(frozen=True)
@@ -685,14 +662,12 @@ class MemberArrays:
                             tuple(w[index] for w in self.initial))
 
 
-def _member_arrays(members: list[Member], hidden_units: int | Sequence[int], epochs: int,
-                   initial: tuple[np.ndarray, ...] | None = None, inputs: int = 2,
-                   outputs: int = 1) -> MemberArrays:
+def _member_arrays(members: list[Member], network: Network, epochs: int,
+                   initial: tuple[np.ndarray, ...] | None = None) -> MemberArrays:
     """What sets the members apart (`MemberArrays`): their lambda multipliers, coefficients,
     seeds and initial weights (Keras' by seed unless `initial` gives them)."""
     k = len(members)
-    hidden = widths(hidden_units)
-    l1, l2, decay = coefficients(members, len(hidden))
+    l1, l2, decay = coefficients(members, network)
     scales = np.ones((k, epochs), np.float32)
     for j, member in enumerate(members):
         if member.schedule is not None:
@@ -701,7 +676,7 @@ def _member_arrays(members: list[Member], hidden_units: int | Sequence[int], epo
                                  f"training runs {epochs}")
             scales[j] = member.schedule[:epochs]
     if initial is None:
-        seeded = [initial_weights(m.seed, hidden, inputs, outputs) for m in members]
+        seeded = [network.initial_weights(m.seed) for m in members]
         initial = tuple(np.stack(ws) for ws in zip(*seeded))
     seeds = np.array([m.seed % 2**32 for m in members], np.uint32)
     return MemberArrays(scales, l1, l2, decay, seeds, initial)
@@ -753,16 +728,15 @@ class GroupRun:
     weights: tuple[np.ndarray, ...]  # final weights
 
 
-def _train_group(rows, arrays: MemberArrays, task, epochs, batch_size, shuffle, learning_rate,
-                 curves, report) -> GroupRun:
+def _train_group(rows, arrays: MemberArrays, task, network, epochs, batch_size, shuffle,
+                 learning_rate, curves, report) -> GroupRun:
     """One compiled population, trained chunk by chunk of epochs, then scored."""
     tf = backend.tensorflow()
 
     ragged = "train_counts" in rows
-    run_chunk, evaluate = _program(task, rows["y_train"].shape[-1], batch_size, shuffle,
-                                   own_rows=rows["y_train"].ndim == 2, curves=curves,
-                                   ragged=ragged,
-                                   network=tuple(w.shape[1:] for w in arrays.initial))
+    run_chunk, evaluate = _program(task, network, rows["y_train"].shape[-1], batch_size,
+                                   shuffle, own_rows=rows["y_train"].ndim == 2, curves=curves,
+                                   ragged=ragged)
     chunk = min(CHUNK_EPOCHS, epochs)
     inputs = _chunk_inputs(rows, arrays, chunk, learning_rate)
     pieces = []

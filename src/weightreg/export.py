@@ -45,7 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = {"task": dataset.task.name, "classes": dataset.classes, "features": dataset.features,
             "fitted": dataset.rows.fitted if dataset.rows else None,
             "keep": p.data.drop, "source": dataset.source}
-    io.write({args.out: models.keras_bytes(tuple(w[0] for w in outcome.weights), p.regularizer,
+    io.write({args.out: models.keras_bytes(study.network_of(p, dataset),
+                                           tuple(w[0] for w in outcome.weights), p.regularizer,
                                            {"hidden_kernel": p.lam}, p.train.learning_rate,
                                            dataset.task),
               args.out + ROWS: pickle.dumps(rows, protocol=5)})

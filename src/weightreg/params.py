@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import Any, get_type_hints
 
 
+from weightreg import layers
 from weightreg.io import BadInput
-from weightreg.models import KINDS
+from weightreg.layers import Layer, Network
+from weightreg.models import KINDS, widths
 
 INTERPOLATIONS = ("step", "linear")
 # data.source: the tutorial's two moons, scikit-learn's bundled datasets (no download), a CSV.
@@ -72,18 +74,24 @@ class Data:
     drop: tuple[str, ...] = rule("names")  # source csv: columns left out (identifiers, notes)
     missing: str = rule("missing")  # impute, drop (rows) or error
     categorical: str = rule("categorical")  # onehot or error
+    # How a row's features are viewed by model.layers: [8, 8, 1] an 8x8 image of one channel,
+    # [30, 1] 30 time steps of one value; None: a flat list.
+    shape: tuple[int, ...] | None = rule("shape")
 
 
 def moons(n_samples: int = 100, noise: float = 0.2, random_state: int = 1,
           n_train: int = 30) -> Data:
     """Data settings for a draw of two moons (the tutorial's by default)."""
     return Data("moons", random_state, Moons(n_samples, noise, n_train), 0.3, None, "auto",
-                "data/example.csv", "target", (), "impute", "onehot")
+                "data/example.csv", "target", (), "impute", "onehot", None)
 
 
 @dataclass(frozen=True)
 class Model:
     hidden_units: tuple[int, ...] | int = rule("widths")  # one hidden layer's width, a list, auto
+    # Keras layers and their arguments (`weightreg.layers`), the output layer left out; None:
+    # the MLP of hidden_units.
+    layers: tuple[Layer, ...] | None = rule("layers")
 
 
 @dataclass(frozen=True)
@@ -142,15 +150,14 @@ class Boundaries:
 
 @dataclass(frozen=True)
 class Sequence:
-    """The Conv1D and LSTM examples: a contrived sequence task and plain Keras `fit`."""
+    """Your own network on sequences: a Conv1D and an LSTM on a contrived task, trained by the
+    engine with the study's seeds and training settings, l2 at each of grid.values."""
 
     n_train: int = rule("count")
     n_test: int = rule("count")
     length: int = rule("count")
     units: int = rule("count")
     epochs: int = rule("count")
-    seeds: int = rule("count")
-    strengths: tuple[float, ...] = rule("strengths")
 
 
 @dataclass(frozen=True)
@@ -260,6 +267,27 @@ def _widths(key: str, value: Any) -> int | tuple[int, ...] | str:
     return _count(key, value)
 
 
+def _shape(key: str, value: Any) -> tuple[int, ...] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or not value:
+        raise _fail(key, value, "a list of sizes ([8, 8, 1]: an 8x8 image of one channel; "
+                    "[30, 1]: 30 steps of one value), or null for a flat row")
+    return tuple(_count(f"{key}[{i}]", item) for i, item in enumerate(value))
+
+
+def _layers(key: str, value: Any) -> tuple[Layer, ...] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or not value:
+        raise _fail(key, value, "a non-empty list of Keras layers ({Dense: {units: 64}}, ...; "
+                    f"one of {', '.join(layers.SUPPORTED)}), or null for model.hidden_units")
+    try:
+        return tuple(layers.parse(item, f"{key}[{i}]") for i, item in enumerate(value))
+    except ValueError as error:
+        raise ParamsError(f"params.yaml: {error}") from None
+
+
 def _count_or_auto(key: str, value: Any) -> int | str:
     return value if value == "auto" else _count(key, value)
 
@@ -349,7 +377,8 @@ CHECKERS = {
     "strength": _nonnegative, "strengths": _strengths, "regularizer": _regularizer,
     "regularizers": _regularizers,
     "count": _count, "integer": _integer, "nonnegative": _nonnegative, "positive": _positive,
-    "points": _points, "interpolation": _interpolation, "widths": _widths,
+    "points": _points, "interpolation": _interpolation, "widths": _widths, "shape": _shape,
+    "layers": _layers,
     "optional_count": _optional_count, "count_or_auto": _count_or_auto, "fraction": _fraction, "source": _one_of(SOURCES),
     "task": _one_of(TASKS), "text": _text, "names": _names, "missing": _one_of(MISSING),
     "categorical": _one_of(CATEGORICAL),
@@ -386,8 +415,13 @@ def parse(raw: Any) -> Params:
     for the source, see AUTO)."""
     p = _build(Params, raw)
     auto = AUTO["moons" if p.data.source == "moons" else "other"]
+    if p.model.layers is not None and p.model.hidden_units != "auto":
+        raise ParamsError(f"params.yaml: model.layers and model.hidden_units = "
+                          f"{_listed(p.model.hidden_units)!r} both give the network; expected "
+                          "model.hidden_units: auto with model.layers (or model.layers: null)")
     if p.model.hidden_units == "auto":
-        p = dataclasses.replace(p, model=Model(auto["hidden_units"]))
+        p = dataclasses.replace(p, model=dataclasses.replace(
+            p.model, hidden_units=auto["hidden_units"]))
     if p.train.epochs == "auto":
         p = dataclasses.replace(p, train=dataclasses.replace(p.train, epochs=auto["epochs"]))
     if p.replication.draws == "auto":
@@ -399,8 +433,6 @@ def parse(raw: Any) -> Params:
     if p.data.source != "moons":
         p = dataclasses.replace(p, progressive=stretched(p.progressive, p.train.epochs))
     # Rules that tie keys together, beyond what each key allows alone.
-    if 0.0 in p.sequence.strengths:  # each strength is compared with none
-        raise _fail("sequence.strengths", list(p.sequence.strengths), "strengths > 0")
     if p.replication.draws > 2**31:
         raise _fail("replication.draws", p.replication.draws, "at most 2**31 (make_moons' "
                     "seeds, data.random_state + 0 .. draws - 1, stop at 2**32)")
@@ -427,12 +459,33 @@ def parse(raw: Any) -> Params:
     if p.selection.draws > p.replication.draws:
         raise _fail("selection.draws", p.selection.draws,
                     f"at most replication.draws ({p.replication.draws}), whose members it reuses")
+    if p.model.layers is not None and p.data.shape is not None:
+        network(p.model, p.data.shape, 1)  # a layer that does not fit the rows' shape fails now
     smithing = p.progressive.smithing
     last_point = smithing.points[-1][0]
     if smithing.epochs <= last_point:
         raise _fail("progressive.smithing.epochs", smithing.epochs,
                     f"more epochs than the last schedule point ({last_point})")
     return p
+
+
+def _listed(value):
+    return list(value) if isinstance(value, tuple) else value
+
+
+def network(model: Model, shape: tuple[int, ...] | None, outputs: int,
+            features: int = 0) -> Network:
+    """The network of `model` on rows of `shape` (data.shape; None: `features` flat) with the
+    task's `outputs`; a ParamsError naming the layer whose input does not fit."""
+    rows = shape or (features,)
+    if model.layers is None:
+        return Network.mlp(widths(model.hidden_units), math.prod(rows), outputs)
+    try:
+        return Network.build(model.layers, rows, outputs)
+    except ValueError as error:
+        flat = "; data.shape is null, so a row is a flat list of its features" if not shape \
+            else ""
+        raise ParamsError(f"params.yaml: {error}{flat}") from None
 
 
 def stretched(progressive: Progressive, epochs: int) -> Progressive:

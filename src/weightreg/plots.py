@@ -196,8 +196,8 @@ def layerwise(table: Mapping[str, np.ndarray], task):
 
 def sequence(table: Mapping[str, np.ndarray]):
     """Conv1D and LSTM test accuracy without and with l2 on every weight (mean ± std)."""
-    fig, (ax,) = _figure(width=6.0)
     names = list(table["model"])
+    fig, (ax,) = _figure(width=max(6.0, 0.7 * len(names)))
     colors = [COLORS["lambda"] if name.endswith("none") else COLORS["test"] for name in names]
     ax.bar(range(len(names)), table["test_score"], yerr=table["test_score_std"], capsize=4,
            color=colors, alpha=0.8)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from weightreg import engine, models
 from weightreg.io import BadInput
+from weightreg.layers import Network
 from weightreg.params import Params
 from weightreg.stages import decoupled, grid, placement, replication
 from weightreg.stages.sequence import ARCHITECTURES
@@ -114,14 +115,17 @@ def before(params: Params) -> None:
                       f"{samples:,} points of two features")
     seq = params.sequence
     rows, length, units = seq.n_train + seq.n_test, seq.length, seq.units
-    models_trained = len(ARCHITECTURES) * (1 + len(seq.strengths)) * seq.seeds
+    per_network = (1 + len(params.grid.values)) * params.train.seeds  # members of one call
+    models_trained = len(ARCHITECTURES) * per_network
+    group = min(per_network, engine.CPU_GROUP)
     parts = {  # the larger factor of a product takes the blame
         ("sequence.length" if length > rows else
          "sequence.n_test" if seq.n_test >= seq.n_train else "sequence.n_train"):
-            rows * length * (8 * 3 + FLOAT * 4 * (units + 1) * 4),
-        "sequence.units": units * units * 4 * FLOAT * COPIES_OF_WEIGHTS,
-        "sequence.epochs": seq.epochs * FLOAT * 8,  # Keras' history, per model
-        "sequence.seeds": models_trained * 64 * 6,  # a row of results per model
+            rows * length * 8 * 3 + group * min(rows, engine.EVALUATION_ROWS) * length
+            * FLOAT * (units + 1) * 4 * 6,
+        "sequence.units": per_network * units * units * 4 * FLOAT * COPIES_OF_WEIGHTS,
+        "sequence.epochs": per_network * seq.epochs * FLOAT * (1 + 6 * COPIES_OF_RECORDS),
+        "train.seeds": models_trained * 64 * 6,  # a row of results per model
     }
     total = sum(parts.values())
     key = max(parts, key=parts.get)
@@ -138,12 +142,26 @@ def _refuse_above(memory: int, key: str, value, total: float, what: str,
                        f"{memory / 2**30:,.1f} GiB is available; expected a smaller value")
 
 
-def check(params: Params, inputs: int, outputs: int, train_rows: int, test_rows: int) -> None:
+def row_values(network: Network) -> int:
+    """The values one row makes in a forward pass: every layer's input, a convolution's
+    windows (im2col), an LSTM's gates at every step, the output."""
+    total = network.layers[-1].units
+    for layer, shape in zip(network.layers, network.shapes()):
+        total += math.prod(shape)
+        if hasattr(layer, "kernel_size"):
+            out = layer.output_shape(shape)
+            total += math.prod(out[:-1]) * math.prod(layer.kernel_size) * shape[-1] + \
+                math.prod(out)
+        elif hasattr(layer, "units") and len(shape) == 2:  # an LSTM: gates and states per step
+            total += shape[0] * layer.units * 6
+    return total
+
+
+def check(params: Params, network: Network, train_rows: int, test_rows: int) -> None:
     """Refuse params whose study cannot fit in this machine's memory (`BadInput`)."""
-    hidden = models.widths(params.model.hidden_units)
-    sizes = (inputs, *hidden, outputs)
-    weights = sum(a * b + b for a, b in zip(sizes, sizes[1:]))
-    widest = max(sizes)
+    inputs = math.prod(network.input_shape)
+    weights = sum(math.prod(w.shape) for _, w in network.weights())
+    values = row_values(network)
     batch = min(params.train.batch_size, train_rows)
     group = engine.CPU_GROUP
     evaluated = min(engine.EVALUATION_ROWS, max(train_rows, test_rows))  # rows scored at once
@@ -155,8 +173,7 @@ def check(params: Params, inputs: int, outputs: int, train_rows: int, test_rows:
             "weights": need.members * weights * FLOAT * COPIES_OF_WEIGHTS,
             "records": need.members * need.epochs * FLOAT * (1 + 6 * COPIES_OF_RECORDS),
             "rows": need.members * rows * FLOAT if need.own_rows else 0,
-            "activations": min(group, need.members) * (batch + evaluated) * widest
-            * len(sizes) * FLOAT * 3,
+            "activations": min(group, need.members) * (batch + evaluated) * values * FLOAT * 3,
         }
 
     # The largest engine call speaks for the study: its key is the one to blame.
@@ -168,7 +185,7 @@ def check(params: Params, inputs: int, outputs: int, train_rows: int, test_rows:
         if need.members > 100_000 or largest == "rows":
             key = need.members_key
         elif largest in ("weights", "activations"):
-            key = "model.hidden_units"
+            key = "model.hidden_units" if params.model.layers is None else "model.layers"
         else:
             key = need.epochs_key
         raise BadInput(
@@ -178,7 +195,7 @@ def check(params: Params, inputs: int, outputs: int, train_rows: int, test_rows:
             f"each), and {memory / 2**30:,.1f} GiB is available; expected a smaller value")
     # The decision-boundary picture: every mesh point through each of its three models.
     mesh = params.boundaries.resolution ** 2
-    total = mesh * FLOAT * (3 * widest * len(sizes) * 2 + 8)
+    total = mesh * FLOAT * (3 * values * 2 + 8)
     if total > memory:
         raise BadInput(
             f"params.yaml: boundaries.resolution = {params.boundaries.resolution!r} is too "
@@ -191,4 +208,6 @@ def _value(params: Params, key: str):
     node = params
     for part in key.split("."):
         node = getattr(node, {"lambda": "lam"}.get(part, part))
-    return list(node) if isinstance(node, tuple) else node
+    if isinstance(node, tuple):
+        return [getattr(item, "describe", lambda item=item: item)() for item in node]
+    return node

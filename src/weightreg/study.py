@@ -22,6 +22,8 @@ import numpy as np
 
 from weightreg import engine, io, stats
 from weightreg.data import Dataset, Split
+from weightreg import params as parameters
+from weightreg.layers import Network
 from weightreg.params import Params
 from weightreg.tasks import Task
 
@@ -74,7 +76,7 @@ class Outcome:
     # [seeds, test rows]: which test rows each member classifies right, or their squared errors
     test_rows: np.ndarray
     history: dict[str, np.ndarray]  # per epoch: [epochs, seeds]
-    weights: tuple[np.ndarray, ...]  # final weights [seeds, ...], in `models.groups` order
+    weights: tuple[np.ndarray, ...]  # final weights [seeds, ...], in `Network.groups` order
 
     def measure(self, name: str) -> np.ndarray:
         """A per-member column by its table name: `test_score`, `test_loss`,
@@ -93,9 +95,9 @@ def score(task: Task, split: str = "test") -> str:
 
 def sweep(params: Params, dataset: Dataset, configurations: Sequence[Configuration],
           stage: str, seeds: Sequence[int] | None = None, epochs: int | None = None,
-          curves: bool = False) -> list[Outcome]:
+          curves: bool = False, network: Network | None = None) -> list[Outcome]:
     """Train every configuration once per seed (default: seeds 0 .. train.seeds-1) in one
-    engine call, with the model and training settings of params.yaml. The test metrics of
+    engine call, with the model (or `network`) and training settings of params.yaml. The test metrics of
     every epoch (for `curves()`) are recorded only when asked for: they cost a forward pass
     over the test rows each epoch.
 
@@ -104,7 +106,8 @@ def sweep(params: Params, dataset: Dataset, configurations: Sequence[Configurati
     """
     seeds = np.arange(params.train.seeds) if seeds is None else np.asarray(seeds)
     members = [c.member(int(seed)) for c in configurations for seed in seeds]
-    result = engine.train(dataset.split, members, hidden_units=params.model.hidden_units,
+    result = engine.train(dataset.split, members,
+                          network=network or network_of(params, dataset),
                           task=dataset.task, epochs=epochs or params.train.epochs,
                           batch_size=params.train.batch_size,
                           learning_rate=params.train.learning_rate, label=stage,
@@ -131,6 +134,13 @@ def sweep(params: Params, dataset: Dataset, configurations: Sequence[Configurati
             {name: values[:, mine] for name, values in result.history.items()},
             tuple(w[mine] for w in result.weights)))
     return outcomes
+
+
+def network_of(params: Params, dataset: Dataset) -> Network:
+    """The network the study trains: model.layers on the dataset's rows (data.shape) or the MLP
+    of model.hidden_units, then the task's output layer."""
+    return parameters.network(params.model, dataset.shape, dataset.task.outputs,
+                              len(dataset.features))
 
 
 def measures(outcome: Outcome) -> tuple[str, ...]:

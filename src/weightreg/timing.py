@@ -30,13 +30,13 @@ import time
 from dataclasses import asdict, dataclass, fields
 from importlib.metadata import PackageNotFoundError
 
-from weightreg import backend, cluster, engine, models, sizes
+from weightreg import backend, cluster, engine, sizes, study
 from weightreg.params import Params
 from weightreg.stages.sequence import ARCHITECTURES
 
 STAGE_START_S = 2.0  # a stage's process: Python, DVC's bookkeeping; TensorFlow's import is measured
-KERAS_EPOCH_S = 0.002  # `sequence`: one epoch (one batch) of a small plain Keras model
-KERAS_MODEL_S = 0.2  # `sequence`: building and tracing one Keras model (the stage: 22.5 s)
+# `sequence`: compiling one of its networks, and one member's batch per time step
+SEQUENCE_COMPILE_S, SEQUENCE_MEMBER_STEP_S = 3.0, 4e-6  # the stage: 17 s
 SUMMARY_S, FIGURES_S = 1.0, 5.0  # no training: reading tables, and matplotlib
 STEPS = 900  # batches per measurement: fewer time the call more than its batches (measured)
 GROUP = 16  # the measured group size (below 2 * engine.MIN_GROUP: one group)
@@ -73,7 +73,7 @@ def measure(params: Params, dataset) -> Rate:
     def timed(members: int, epochs: int) -> float:
         began = time.perf_counter()
         engine.train(split, [engine.Member(seed) for seed in range(members)],
-                     hidden_units=params.model.hidden_units, epochs=epochs,
+                     network=study.network_of(params, dataset), epochs=epochs,
                      batch_size=params.train.batch_size,
                      learning_rate=params.train.learning_rate, task=dataset.task,
                      progress=False, members_per_call=GROUP, curves=False, label="timing")
@@ -96,8 +96,8 @@ def key(params: Params, dataset) -> str:
     from weightreg import guard
 
     split = dataset.split
-    return json.dumps([guard.code_digest(), dataset.task.name, split.x_train.shape[1],
-                       list(models.widths(params.model.hidden_units)), len(split.y_train),
+    return json.dumps([guard.code_digest(), dataset.task.name, list(dataset.shape or (len(dataset.features),)),
+                       study.network_of(params, dataset).describe(), len(split.y_train),
                        len(split.y_test), params.train.batch_size, cluster.cpus()])
 
 
@@ -149,9 +149,13 @@ def seconds(params: Params, dataset, measured: Rate) -> dict[str, float]:
                               + measured.call_s + train)
     start = STAGE_START_S + measured.import_s
     stages = {stage: start + cost for stage, cost in stages.items()}
+    # `sequence` trains its own networks on its own rows: its cost per member, batch and time
+    # step, measured here, not on this dataset.
     seq = params.sequence
-    trained = len(ARCHITECTURES) * (1 + len(seq.strengths)) * seq.seeds
-    stages["sequence"] = start + trained * (KERAS_MODEL_S + seq.epochs * KERAS_EPOCH_S)
+    per_network = (1 + len(params.grid.values)) * params.train.seeds
+    steps = seq.epochs * math.ceil(seq.n_train / batch) * seq.length
+    stages["sequence"] = start + len(ARCHITECTURES) * (
+        SEQUENCE_COMPILE_S + per_network * steps * SEQUENCE_MEMBER_STEP_S)
     stages["summary"], stages["figures"] = SUMMARY_S, FIGURES_S
     return stages
 

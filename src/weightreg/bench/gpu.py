@@ -44,15 +44,17 @@ N_EPOCHS = "n_epochs"
 
 
 def export(folder: Path) -> None:
-    from weightreg import backend, data, engine, tasks
+    from weightreg import backend, data, engine, models, tasks
     from weightreg.bench import speed as bench
 
     tf = backend.tensorflow()
     split = data.make(bench.DATA)
     members = bench.population(BASE)
     chunk = engine.CHUNK_EPOCHS
-    arrays = engine._member_arrays(members, bench.HIDDEN_UNITS, chunk)
-    run_chunk, _ = engine._build_program(tasks.BINARY, len(split.y_train), bench.BATCH_SIZE,
+    network = models.network(bench.HIDDEN_UNITS)
+    arrays = engine._member_arrays(members, network, chunk)
+    run_chunk, _ = engine._build_program(tasks.BINARY, network, len(split.y_train),
+                                         bench.BATCH_SIZE,
                                          shuffle=True,
                                          own_rows=False, curves=True)
     inputs = engine._chunk_inputs(engine._rows(split, members).arrays, arrays, chunk,

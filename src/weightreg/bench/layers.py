@@ -1,24 +1,18 @@
-"""How a population of Conv2D or LSTM networks could train: the measurements that issue 28
-("Your own network") asks its design to rest on, before the engine grows those layers.
+"""Your own network in the engine against Keras `fit` (issue 28): speed and agreement.
 
-`python -m weightreg.bench.layers` (about 3 minutes on 2 cores) trains, with Adam and batch 32,
-one epoch at a time after a first epoch that traces and compiles:
+`python -m weightreg.bench.layers` (about 5 minutes on 2 cores):
 
-1. Conv2D on digits as 8x8 images (1,257 training rows, 10 classes), the issue's network:
-   Conv2D(16, 3, relu) -> MaxPooling2D(2) -> Flatten -> Dense(64, relu) -> Dense(10, softmax):
-   - Keras `fit`, one model;
-   - a population of K members in one compiled program, each member with its own batch order,
-     written two ways by hand: a grouped convolution (the members as the channels of one
-     `tf.nn.conv2d` whose filters have one input channel: K groups, which XLA compiles), and
-     im2col (each member's 3x3 patches times its kernel, one batched matmul).
-2. LSTM(16) on 30-step sequences (`data.sequences`), then Dense(1, sigmoid): Keras `fit`, one
-   model, and a hand-written population whose loop over time steps is a `tf.while_loop`
-   (not unrolled), with its compile time at 10 and 100 steps.
-
-Member k starts from the weights Keras gives it after `set_random_seed(k)` (`weightreg.layers`).
-Per member-epoch, medians of a few epochs, and the ratio to Keras `fit`'s model-epoch. The
-population numbers are the cost of the arithmetic as the engine would compile it; they are not
-yet the engine (no penalties, no records), so they bound what the engine can reach.
+1. Speed per model-epoch, batch 32, Adam, after a first call that compiles:
+   - Conv2D on digits as 8x8 images (1,257 training rows, 10 classes), the issue's network:
+     Conv2D(16, 3, relu) -> MaxPooling2D(2) -> Flatten -> Dense(64, relu) -> Dense(10,
+     softmax): one Keras `fit`, and a population of K members in one `engine.train` call
+     (members per epoch from the difference of two lengths, so the call's own work is left
+     out);
+   - LSTM(16) -> Dense(1, sigmoid) on 64 sequences of 30 steps (`data.sequences`), the same
+     two ways, and the engine's compile time at 10 and 100 steps.
+2. Agreement: the same CNN on the same split, 30 epochs, 5 seeds, without a penalty and with
+   l2(1e-3) on the hidden kernels: the engine's mean test accuracy beside Keras `fit`'s (its
+   own shuffling), each with its seeds' standard deviation.
 """
 
 from __future__ import annotations
@@ -35,7 +29,7 @@ import time
 
 import numpy as np
 
-from weightreg import backend, data, engine, layers
+from weightreg import backend, data, engine, layers, models, tasks
 from weightreg.bench.speed import log
 
 BATCH = 32
@@ -43,7 +37,7 @@ LEARNING_RATE = 1e-3  # Keras' Adam default, as the Keras models below use
 EPOCHS = 3  # timed epochs, after one that compiles
 CNN = [{"Conv2D": {"filters": 16, "kernel_size": 3, "activation": "relu"}},
        {"MaxPooling2D": {"pool_size": 2}}, {"Flatten": {}},
-       {"Dense": {"units": 64, "activation": "relu"}}, {"Dense": {"units": 10}}]
+       {"Dense": {"units": 64, "activation": "relu"}}]  # then the task's Dense(10)
 
 
 def digits_images():
@@ -65,167 +59,111 @@ def keras_epoch(model, x, y) -> float:
     return statistics.median(times)
 
 
-def keras_weights(members: int, network, input_shape) -> list[np.ndarray]:
-    """Member k's weights are those Keras gives the network after `set_random_seed(k)`."""
-    seeded = [layers.initial_weights(seed, network, input_shape) for seed in range(members)]
-    return [np.stack(weights) for weights in zip(*seeded)]
+def engine_epoch(network, split, task, members: int, epochs: int = EPOCHS
+                 ) -> tuple[float, float]:
+    """(compile, per member-epoch) of `members` members in one engine call: the first call
+    compiles; the difference of a call of 1 + `epochs` epochs and one of 1 leaves the call's own
+    work (initial weights, final scores) out."""
+    population = [engine.Member(seed) for seed in range(members)]
 
-
-def population_epoch(loss_of, weights, x, y, members: int) -> tuple[float, float]:
-    """(compile and first epoch, median epoch) of a population, each member with its own batch
-    order, every batch of an epoch inside one compiled program, as the engine runs them."""
-    tf = backend.tensorflow()
-
-    rows = len(x)
-    orders = np.stack([np.random.default_rng(k).permutation(rows) for k in range(members)])
-    batches = rows // BATCH  # whole batches only: a bound, not the engine's padding
-    orders = orders[:, :batches * BATCH].reshape(members, batches, BATCH).transpose(1, 0, 2)
-    x, y, orders = tf.constant(x), tf.constant(y), tf.constant(orders)
-
-    no_decay = tf.zeros([members, len(weights)])
-
-    @tf.function(jit_compile=True)
-    def epoch(weights, moments, velocities, step):
-        def body(i, weights, moments, velocities, step):
-            index = orders[i]
-            with tf.GradientTape() as tape:
-                tape.watch(weights)
-                loss = loss_of(weights, tf.gather(x, index), tf.gather(y, index))
-            grads = tape.gradient(loss, weights)
-            # The engine's Adam step (Keras' Adam), without weight decay.
-            return (i + 1, *engine.adam(weights, moments, velocities, grads, step, no_decay,
-                                        LEARNING_RATE))
-
-        _, *state = tf.while_loop(lambda i, *_: i < batches, body,
-                                  (0, weights, moments, velocities, step))
-        return state
-
-    state = (tuple(tf.constant(w) for w in weights), tuple(tf.zeros(w.shape) for w in weights),
-             tuple(tf.zeros(w.shape) for w in weights), tf.constant(0.0))
-    times = []
-    for _ in range(1 + EPOCHS):
+    def call(n: int) -> float:
         started = time.perf_counter()
-        state = epoch(*state)
-        state[0][0].numpy()  # waits for the epoch
-        times.append(time.perf_counter() - started)
-    return times[0], statistics.median(times[1:])
+        engine.train(split, population, network=network, task=task, epochs=n,
+                     batch_size=BATCH, learning_rate=LEARNING_RATE, progress=False,
+                     curves=False, members_per_call=members)
+        return time.perf_counter() - started
+
+    first = call(1)
+    one = statistics.median(call(1) for _ in range(3))
+    longer = statistics.median(call(1 + epochs) for _ in range(2))
+    return max(first - one, 0.0), (longer - one) / (epochs * members)
 
 
-def conv_population(members: int, way: str):
-    """The issue's CNN for `members` members: (initial weights, loss of the summed batch)."""
-    tf = backend.tensorflow()
-
-    k = members
-    weights = keras_weights(k, CNN, (8, 8, 1))
-
-    def features(kernel, bias, xb):  # xb [K, B, 8, 8, 1] -> [K, B, 6, 6, 16]
-        if way == "grouped":
-            images = tf.transpose(xb[..., 0], [1, 2, 3, 0])  # [B, 8, 8, K]: members as channels
-            filters = tf.transpose(kernel[:, :, :, 0, :], [1, 2, 0, 3])  # [3, 3, K, 16]
-            filters = tf.reshape(filters, [3, 3, 1, k * 16])  # one input channel per group
-            out = tf.nn.conv2d(images, filters, strides=1, padding="VALID")  # grouped: K groups
-            out = tf.reshape(out, [-1, 6, 6, k, 16])
-            out = tf.transpose(out, [3, 0, 1, 2, 4])
-        else:  # im2col: each member's 3x3 patches times its kernel, one batched matmul
-            patches = tf.stack([xb[:, :, i:i + 6, j:j + 6, 0] for i in range(3)
-                                for j in range(3)], axis=-1)  # [K, B, 6, 6, 9]
-            out = tf.einsum("kbhwp,kpf->kbhwf", patches, tf.reshape(kernel, [k, 9, 16]))
-        return tf.nn.relu(out + bias[:, None, None, None, :])
-
-    def loss_of(w, xb, yb):
-        h = features(w[0], w[1], xb)
-        h = tf.nn.max_pool2d(tf.reshape(h, [-1, 6, 6, 16]), 2, 2, "VALID")
-        h = tf.reshape(h, [k, -1, 144])
-        h = tf.nn.relu(tf.matmul(h, w[2]) + w[3][:, None, :])
-        logits = tf.matmul(h, w[4]) + w[5][:, None, :]
-        return tf.reduce_sum(tf.reduce_mean(
-            tf.nn.sparse_softmax_cross_entropy_with_logits(yb, logits), axis=1))
-
-    return weights, loss_of
+def cnn(hidden=CNN):
+    return layers.Network.build([layers.parse(layer) for layer in hidden], (8, 8, 1), 10)
 
 
-def lstm_population(members: int, units: int = 16):
-    """A hand-written LSTM(units) -> Dense(1, sigmoid) population, its time loop a while loop."""
-    tf = backend.tensorflow()
+def lstm(length: int):
+    return layers.Network.build([layers.parse({"LSTM": {"units": 16}})], (length, 1), 1)
 
-    k = members
-    weights = keras_weights(k, [{"LSTM": {"units": units}}, {"Dense": {"units": 1}}], (None, 1))
 
-    def loss_of(w, xb, yb):  # xb [K, B, T, 1]
-        steps = tf.shape(xb)[2]
-        h = tf.zeros([k, tf.shape(xb)[1], units])
-        c = tf.zeros_like(h)
+def digits_split() -> data.Split:
+    x, y = digits_images()
+    x, y = x.reshape(len(x), -1), y.astype(np.float32)
+    return data.Split(x[:1000], y[:1000], x[1000:], y[1000:])
 
-        def body(t, h, c):
-            z = (tf.matmul(xb[:, :, t, :], w[0]) + tf.matmul(h, w[1]) + w[2][:, None, :])
-            i, f, g, o = tf.split(z, 4, axis=-1)
-            c = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
-            h = tf.sigmoid(o) * tf.tanh(c)
-            return t + 1, h, c
 
-        # A fixed trip count: XLA differentiates a while loop only when it knows its bound.
-        _, h, c = tf.while_loop(lambda t, h, c: t < steps, body, (0, h, c),
-                                maximum_iterations=xb.shape[2])
-        logits = tf.matmul(h, w[3])[..., 0] + w[4]
-        return tf.reduce_sum(tf.reduce_mean(
-            tf.nn.sigmoid_cross_entropy_with_logits(tf.cast(yb, tf.float32), logits), axis=1))
-
-    return weights, loss_of
+def agreement(log) -> dict:
+    """Mean test accuracy over 5 seeds, 30 epochs, engine and Keras fit, none and l2(1e-3)."""
+    keras = backend.keras()
+    split, task, network = digits_split(), tasks.of("multiclass", 10), cnn()
+    seeds, epochs = range(5), 30
+    results = {}
+    for name, penalties in (("none", {}), ("l2", {"hidden_kernel": 1e-3})):
+        log(f"agreement: {name}, engine")
+        trained = engine.train(split, [engine.Member(s, "l2", penalties) for s in seeds],
+                               network=network, task=task, epochs=epochs, batch_size=BATCH,
+                               learning_rate=LEARNING_RATE, progress=False, curves=False)
+        results[f"agree_{name}_engine"] = trained.final_test_score.tolist()
+        log(f"agreement: {name}, Keras fit")
+        scores = []
+        for seed in seeds:
+            keras.utils.set_random_seed(seed)
+            model = models.keras_model(network, "l2", penalties, LEARNING_RATE, task=task)
+            model.fit(split.x_train, split.y_train, batch_size=BATCH, epochs=epochs, verbose=0)
+            scores.append(model.evaluate(split.x_test, split.y_test, verbose=0,
+                                         return_dict=True)["accuracy"])
+        results[f"agree_{name}_keras"] = scores
+    return results
 
 
 def measure(members: int, log) -> dict:
     keras = backend.keras()
     keras.utils.set_random_seed(0)
-    x, y = digits_images()
+    split = digits_split()
     results = {"members": members}
     log("Conv2D: Keras fit, one model")
-    model = keras.Sequential([keras.Input((8, 8, 1)),
-                              keras.layers.Conv2D(16, 3, activation="relu"),
-                              keras.layers.MaxPooling2D(2), keras.layers.Flatten(),
-                              keras.layers.Dense(64, activation="relu"),
-                              keras.layers.Dense(10, activation="softmax")])  # = CNN
-    model.compile(loss="sparse_categorical_crossentropy", optimizer="adam")
-    results["conv_keras_model_epoch_s"] = keras_epoch(model, x, y)
-    for way in ("grouped", "im2col"):
-        log(f"Conv2D: a population of {members}, {way}")
-        weights, loss_of = conv_population(members, way)
-        first, epoch = population_epoch(loss_of, weights, x, y, members)
-        results[f"conv_{way}_compile_s"] = first - epoch
-        results[f"conv_{way}_member_epoch_s"] = epoch / members
-    sx, sy = data.sequences(60, 30, seed=1)
+    model = models.keras_model(cnn(), task=tasks.of("multiclass", 10))
+    results["conv_keras_model_epoch_s"] = keras_epoch(model, split.x_train, split.y_train)
+    log(f"Conv2D: the engine, {members} members")
+    results["conv_compile_s"], results["conv_member_epoch_s"] = engine_epoch(
+        cnn(), split, tasks.of("multiclass", 10), members)
+    sx, sy = data.sequences(64, 30, seed=1)
     log("LSTM: Keras fit, one model")
-    model = keras.Sequential([keras.Input((30, 1)), keras.layers.LSTM(16),
-                              keras.layers.Dense(1, activation="sigmoid")])
-    model.compile(loss="binary_crossentropy", optimizer="adam")
-    results["lstm_keras_model_epoch_s"] = keras_epoch(model, sx, sy)
+    model = models.keras_model(lstm(30))
+    results["lstm_keras_model_epoch_s"] = keras_epoch(model, sx.reshape(64, -1), sy)
     for length in (10, 30, 100):
-        log(f"LSTM: a population of {members}, {length} steps")
+        log(f"LSTM: the engine, {members} members, {length} steps")
         sx, sy = data.sequences(64, length, seed=1)
-        weights, loss_of = lstm_population(members)
-        first, epoch = population_epoch(loss_of, weights, sx.astype(np.float32),
-                                        sy.astype(np.int32), members)
-        results[f"lstm_{length}_compile_s"] = first - epoch
-        results[f"lstm_{length}_member_epoch_s"] = epoch / members
+        rows = data.Split(sx.reshape(64, -1), sy, sx[:8].reshape(8, -1), sy[:8])
+        results[f"lstm_{length}_compile_s"], results[f"lstm_{length}_member_epoch_s"] = \
+            engine_epoch(lstm(length), rows, tasks.BINARY, members)
+    results.update(agreement(log))
     return results
 
 
 def table(r: dict) -> str:
     k = r["members"]
-    conv, lstm = r["conv_keras_model_epoch_s"], r["lstm_keras_model_epoch_s"]
-    lines = [f"a population of {k} members against one Keras fit, per (member- or model-) epoch",
-             f"  Conv2D, digits 8x8, Keras fit          {conv * 1e3:9.2f} ms"]
-    for way in ("grouped", "im2col"):
-        cost = r[f"conv_{way}_member_epoch_s"]
-        lines.append(f"  Conv2D, population, {way:<8}          {cost * 1e3:9.3f} ms  = 1/"
-                     f"{conv / cost:.0f} of Keras (target 1/50); compile "
-                     f"{r[f'conv_{way}_compile_s']:.1f} s")
-    lines.append(f"  LSTM(16), 30 steps, Keras fit          {lstm * 1e3:9.2f} ms  (60 rows)")
+    conv, lstm_cost = r["conv_keras_model_epoch_s"], r["lstm_keras_model_epoch_s"]
+    cost = r["conv_member_epoch_s"]
+    lines = [f"the engine with {k} members against one Keras fit, per member- or model-epoch",
+             f"  Conv2D, digits 8x8, Keras fit        {conv * 1e3:9.2f} ms",
+             f"  Conv2D, engine                       {cost * 1e3:9.3f} ms  = 1/{conv / cost:.0f}"
+             f" of Keras (target 1/50); compile {r['conv_compile_s']:.1f} s",
+             f"  LSTM(16), 30 steps, Keras fit        {lstm_cost * 1e3:9.2f} ms  (64 rows)"]
     for length in (10, 30, 100):
         cost = r[f"lstm_{length}_member_epoch_s"]
-        lines.append(f"  LSTM(16), population, {length:>3} steps     {cost * 1e3:9.3f} ms  "
-                     f"(64 rows); compile {r[f'lstm_{length}_compile_s']:.1f} s")
+        ratio = f"  = 1/{lstm_cost / cost:.0f} of Keras (target 1/20)" if length == 30 else ""
+        lines.append(f"  LSTM(16), engine, {length:>3} steps         {cost * 1e3:9.3f} ms"
+                     f"{ratio}; compile {r[f'lstm_{length}_compile_s']:.1f} s")
     lines.append(f"  LSTM compile at 100 steps / at 10: "
                  f"{r['lstm_100_compile_s'] / r['lstm_10_compile_s']:.2f} (target <= 1.5)")
+    lines.append("digits CNN, 30 epochs, 5 seeds: mean test accuracy (sd over seeds)")
+    for name in ("none", "l2"):
+        ours, theirs = r[f"agree_{name}_engine"], r[f"agree_{name}_keras"]
+        lines.append(f"  {name:<5} engine {statistics.mean(ours):.4f} ({statistics.stdev(ours):.4f})"
+                     f"   Keras fit {statistics.mean(theirs):.4f} ({statistics.stdev(theirs):.4f})"
+                     f"   difference {statistics.mean(ours) - statistics.mean(theirs):+.4f}")
     return "\n".join(lines)
 
 

@@ -14,7 +14,7 @@ with l2(1e-3) on the hidden kernel:
    the first call minus that median.
 4. The machine's limit: dense float32 matmul throughput, against the engine's FLOP rate at K = 60
    (FLOPs counted by `engine_flops_per_member_epoch`); and XLA's rate on the engine's forward
-   pass alone (`engine.forward` in a compiled loop, the same groups in threads), the part of an
+   pass alone (`Network.forward` in a compiled loop, the same groups in threads), the part of an
    epoch that XLA compiles best.
 5. One 4000-epoch model with curves, compile included: engine versus Keras with validation.
 6. Real data (`weightreg.bench.real`): breast_cancer, digits and diabetes beside
@@ -164,7 +164,7 @@ FORWARD_PASSES = 2000
 
 
 def forward_flops_per_second(split: data.Split, repeats: int) -> float:
-    """XLA's FLOP rate on the engine's forward pass alone (`engine.forward` over the training
+    """XLA's FLOP rate on the engine's forward pass alone (`Network.forward` over the training
     rows) for REFERENCE_MEMBERS members, split into groups that run in threads as the engine
     runs them. Each pass shrinks the hidden kernel a little, so XLA cannot hoist the passes out
     of the loop; that multiply is not counted."""
@@ -176,14 +176,15 @@ def forward_flops_per_second(split: data.Split, repeats: int) -> float:
     from weightreg import cluster
 
     groups, size = engine.group_sizes(REFERENCE_MEMBERS, engine.CPU_GROUP, engine.SPLIT)
-    seeded = [models.initial_weights(seed % SEEDS, HIDDEN_UNITS) for seed in range(size)]
+    network = models.network(HIDDEN_UNITS)
+    seeded = [network.initial_weights(seed % SEEDS) for seed in range(size)]
     weights = tuple(tf.constant(np.stack(ws)) for ws in zip(*seeded))
     x = tf.constant(split.x_train)
 
     @tf.function(jit_compile=True, autograph=False)
     def passes(weights, x):
         def one(i, total, weights):
-            total += tf.reduce_sum(engine.forward(weights, x), axis=1)
+            total += tf.reduce_sum(network.forward(weights, x), axis=1)
             return i + 1, total, (weights[0] * 0.999999, *weights[1:])
 
         return tf.while_loop(lambda i, *_: i < FORWARD_PASSES, one,

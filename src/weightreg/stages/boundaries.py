@@ -34,7 +34,8 @@ def run(params: Params, *, data: str, points: str, grid: str, figure: str) -> st
     x1, x2 = (a.ravel() for a in np.meshgrid(*axes))
     mesh = np.stack([x1, x2], axis=1).astype(np.float32)
     weights = tuple(np.concatenate(group) for group in zip(*(o.weights for o in outcomes)))
-    probability = engine.predict(weights, mesh)  # [configurations, mesh points]
+    # [configurations, mesh points]
+    probability = engine.predict(study.network_of(params, dataset), weights, mesh)
     labels = [c.label for c in configurations]
     mesh_table = {"model": np.repeat(labels, len(mesh)), "x1": np.tile(x1, len(labels)),
                   "x2": np.tile(x2, len(labels)), "p": probability.ravel()}

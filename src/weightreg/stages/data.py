@@ -10,7 +10,7 @@ persist, and the same params and source give the same bytes, so later stages rer
 the split changes.
 """
 
-from weightreg import cluster, data, io, sizes, timing
+from weightreg import cluster, data, io, sizes, study, timing
 from weightreg.params import Params
 
 
@@ -18,8 +18,9 @@ def run(params: Params, *, split: str, points: str, metrics: str) -> str:
     sizes.before(params)  # what params alone size, before anything is made
     dataset = data.prepare(params.data, params.selection.folds)
     # A study too large for this machine's memory stops here, before anything is deleted.
-    sizes.check(params, len(dataset.features), dataset.task.outputs,
-                len(dataset.split.y_train), len(dataset.split.y_test))
+    # model.layers on the rows' shape (data.shape): a layer that does not fit stops here too.
+    sizes.check(params, study.network_of(params, dataset), len(dataset.split.y_train),
+                len(dataset.split.y_test))
     # Every draw of replication and fold of selection, as those stages will make them.
     data.check_study(dataset, params.data, params.replication.draws, params.selection.folds,
                      params.selection.draws)

@@ -2,16 +2,17 @@
 only (the tutorial), plus the hidden bias, plus the output kernel, or on every weight; one
 engine call."""
 
-from weightreg import data as prepared, io, models, stats, study
+from weightreg import data as prepared, io, layers, stats, study
 from weightreg.params import Params
 
-# Which weight groups carry lambda, by role (every hidden layer's kernel is a hidden kernel).
+# Which weight groups carry lambda, by role (every hidden layer's kernel is a hidden kernel;
+# "everything" takes an LSTM's recurrent kernel too).
 # The first is the tutorial's, which the others are paired with.
 PLACEMENTS = {
     "hidden_kernel": ("hidden_kernel",),
     "hidden_kernel+bias": ("hidden_kernel", "hidden_bias"),
     "hidden+output_kernels": ("hidden_kernel", "output_kernel"),
-    "everything": models.ROLES,
+    "everything": layers.ROLES,
 }
 
 

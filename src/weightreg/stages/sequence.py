@@ -1,75 +1,77 @@
-"""Stage `sequence`: the regularizer API on Conv1D and LSTM layers (kernel, recurrent and bias
-regularizers), without and with l2 at each of `sequence.strengths`, on a contrived task.
-Plain Keras models, trained by `fit`'s steps in one traced loop (`models.fit_full_batch`)."""
+"""Stage `sequence`: weight regularization on your own network, a Conv1D and an LSTM, on a
+contrived sequence task (`data.sequences`). The tutorial's regularizer API on those layers, as
+the engine trains it: l2 on every weight a layer offers (kernel, the LSTM's recurrent kernel,
+bias; the output layer's left alone) at each of the grid's values, against none, the study's
+seeds and training settings, each network in one engine call. The metrics: the best value's
+gain over none (chosen on the test rows, as `grid` chooses: optimistic)."""
 
-import numpy as np
-
-from weightreg import backend, data, io, models, stats
+from weightreg import data, io, layers, study, tasks
 from weightreg.params import Params
 
-ARCHITECTURES = ("conv1d", "lstm")
+# The two networks, from the sequence's steps (`units` filters or units): a Conv1D of width 5
+# with a max over every position (what Keras' GlobalMaxPooling1D computes), and an LSTM.
+ARCHITECTURES = {
+    "conv1d": lambda p: [{"Conv1D": {"filters": p.units, "kernel_size": 5, "activation": "relu"}},
+                         {"MaxPooling1D": {"pool_size": p.length - 4}}, {"Flatten": {}}],
+    "lstm": lambda p: [{"LSTM": {"units": p.units}}],
+}
+ROLES = ("hidden_kernel", "recurrent_kernel", "hidden_bias")  # what `l2(s)` goes on
+
+
+def dataset(params: Params) -> data.Dataset:
+    p = params.sequence
+    (x_train, y_train), (x_test, y_test) = (data.sequences(rows, p.length, seed=seed)
+                                            for rows, seed in ((p.n_train, 1), (p.n_test, 2)))
+    split = data.Split(x_train.reshape(p.n_train, -1), y_train, x_test.reshape(p.n_test, -1),
+                       y_test)
+    return data.Dataset(split, tasks.BINARY, "sequences",
+                        tuple(f"t{step}" for step in range(p.length)), ("0", "1"),
+                        shape=(p.length, 1))
+
+
+def network(params: Params, architecture: str) -> layers.Network:
+    hidden = [layers.parse(layer) for layer in ARCHITECTURES[architecture](params.sequence)]
+    return layers.Network.build(hidden, (params.sequence.length, 1), 1)
+
+
+def configurations(params: Params, architecture: str) -> list[study.Configuration]:
+    return [study.Configuration(f"{architecture} none",
+                                {"architecture": architecture, "lambda": 0.0}),
+            *(study.Configuration(f"{architecture} {study.describe('l2', value)}",
+                                  {"architecture": architecture, "lambda": value}, "l2",
+                                  dict.fromkeys(ROLES, value))
+              for value in params.grid.values)]
 
 
 def run(params: Params, *, members: str, table: str, metrics: str) -> str:
-    keras = backend.keras()
-    tf = backend.tensorflow()
-
-    # Same params, same bytes: TensorFlow picks deterministic kernels on request.
-    tf.config.experimental.enable_op_determinism()
-    # Each new model traces its own train function; TensorFlow's retracing warning is noise.
-    tf.get_logger().setLevel("ERROR")
-    p = params.sequence
-    x_train, y_train = data.sequences(p.n_train, p.length, seed=1)
-    x_test, y_test = data.sequences(p.n_test, p.length, seed=2)
-    strengths = (0.0, *p.strengths)
-    rows = {"configuration": [], "model": [], "lambda": [], "seed": [], "train_score": [],
-            "test_score": []}
+    rows = dataset(params)
+    outcomes, summaries, differences = [], [], {}
     for architecture in ARCHITECTURES:
-        for strength in strengths:
-            for seed in range(p.seeds):
-                keras.utils.set_random_seed(seed)
-                model = models.sequence_model(architecture, p.length, p.units, strength)
-                models.fit_full_batch(model, x_train, y_train, p.epochs)
-                accuracy = {}
-                for split, x, y in (("train", x_train, y_train), ("test", x_test, y_test)):
-                    # One call on all rows: `predict` would trace a function per model.
-                    predictions = np.asarray(model(x, training=False))[:, 0]
-                    accuracy[split] = float(np.mean((predictions > 0.5) == y))
-                label = f"{architecture} l2({strength:g})" if strength else f"{architecture} none"
-                for key, value in (("configuration", label), ("model", architecture),
-                                   ("lambda", strength), ("seed", seed),
-                                   ("train_score", accuracy["train"]),
-                                   ("test_score", accuracy["test"])):
-                    rows[key].append(value)
-
-    columns = {key: np.array(values) for key, values in rows.items()}
-    labels = list(dict.fromkeys(rows["configuration"]))
-    summaries = {}
-    for label in labels:
-        mine = columns["configuration"] == label
-        described = stats.describe(columns["test_score"][mine])
-        summaries[label] = {"train_score": float(np.mean(columns["train_score"][mine])),
-                            "test_score": described["mean"], "test_score_std": described["std"],
-                            "test_score_lo": described["lo"], "test_score_hi": described["hi"]}
-    # The strongest penalty against none, seed by seed, per architecture.
-    differences = {}
-    for architecture in ARCHITECTURES:
-        none, strongest = (columns["test_score"][(columns["model"] == architecture)
-                                               & (columns["lambda"] == value)]
-                           for value in (0.0, max(strengths)))
-        differences[architecture] = stats.paired(strongest, none)
+        mine = study.sweep(params, rows, configurations(params, architecture), "sequence",
+                           epochs=params.sequence.epochs,
+                           network=network(params, architecture))
+        none = mine[0].test_score
+        rows_of = [study.summary(outcome, none) for outcome in mine]
+        # The best penalty against none, seed by seed (ties to the stronger), as `grid` picks.
+        best = study.best(rows_of[1:], list(params.grid.values), "test_score") + 1
+        differences[architecture] = (mine[best].configuration.label, rows_of[best])
+        summaries += rows_of
+        outcomes += mine
+    columns = ("train_score", "test_score", "test_score_std", "test_score_lo", "test_score_hi",
+               "diff_vs_baseline", "diff_lo", "diff_hi", "p_value")
     io.write({
-        members: io.to_csv(rows, exact=True),
-        table: io.to_csv({"model": labels,
-                          **{key: [summaries[label][key] for label in labels]
-                             for key in summaries[labels[0]]}}),
-        metrics: io.to_json({f"{architecture}_l2_diff": differences[architecture]["diff"]
-                             for architecture in ARCHITECTURES}),
+        members: study.members_table(outcomes, measures=study.scores),
+        # One row per configuration, named for the chart; diff_* against the same network's none.
+        table: io.to_csv({"model": [o.configuration.label for o in outcomes],
+                          "lambda": [o.configuration.fields["lambda"] for o in outcomes],
+                          **{key: [row[key] for row in summaries] for key in columns}}),
+        metrics: io.to_json({f"{architecture}_l2_diff": row["diff_vs_baseline"]
+                             for architecture, (_, row) in differences.items()}),
     })
-    return (f"{len(labels)} models x {p.seeds} seeds x {p.epochs} epochs, "
-            f"l2({max(strengths):g}) against none: "
-            + ", ".join(f"{a} {d['diff']:+.3f} (p = {d['p_value']:.3g})"
-                        for a, d in differences.items()))
+    return (f"{len(outcomes)} configurations x {params.train.seeds} seeds x "
+            f"{params.sequence.epochs} epochs, the best l2 against none: "
+            + ", ".join(f"{label} {row['diff_vs_baseline']:+.3f} (p = {row['p_value']:.3g})"
+                        for label, row in differences.values()))
 
 
 def figures(picture, tables):
