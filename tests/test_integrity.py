@@ -17,7 +17,8 @@ from weightreg import guard, io
 
 # Long enough to edit or kill something while it trains (a minute or more), stopped between two
 # chunks of epochs once it has.
-SLOW = {**TINY, "model": {"hidden_units": 4000, "layers": None}, "train": {**TINY["train"], "epochs": 100_000}}
+SLOW = {**TINY, "model": {"hidden_units": 4000, "layers": None},
+        "train": {**TINY["train"], "epochs": 100_000}}
 
 
 def test_a_params_edit_before_the_write_refuses_it(tmp_path):

@@ -37,7 +37,7 @@ def test_a_rate_is_measured_once_per_machine_and_shape(tmp_path, monkeypatch):
     dataset = data.prepare(p.data, 5)
     assert timing.rate(p, dataset) == RATE and timing.rate(p, dataset) == RATE
     assert len(measured) == 1  # the second read what the first kept
-    timing.rate(dataclasses.replace(p, model=params.Model(64)), dataset)
+    timing.rate(dataclasses.replace(p, model=params.Model(64, None)), dataset)
     assert len(measured) == 2  # another network: measured again
 
 

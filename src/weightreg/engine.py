@@ -11,8 +11,9 @@ so each member's gradient is the gradient of its own loss, and Adam is elementwi
 member's update depends on its own gradient alone. Nothing couples members (no mean over
 members, no global-norm clipping, no shared statistics).
 
-The arithmetic follows Keras 3 (its layers as `weightreg.layers` computes them, the task's loss on the logits behind the output
-activation (`tasks`), `Adam`, regularization penalties added unscaled to the mean batch loss),
+The arithmetic follows Keras 3 (its layers, as `weightreg.layers` computes them, the task's
+loss on the logits behind the output activation (`tasks`), `Adam`, regularization penalties
+added unscaled to the mean batch loss),
 and the metrics follow `fit`'s history: train metrics of an epoch come from the forward passes
 of its batches (weights before each update), test metrics from the weights at the end of the
 epoch.

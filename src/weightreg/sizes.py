@@ -117,16 +117,22 @@ def before(params: Params) -> None:
     rows, length, units = seq.n_train + seq.n_test, seq.length, seq.units
     per_network = (1 + len(params.grid.values)) * params.train.seeds  # members of one call
     models_trained = len(ARCHITECTURES) * per_network
-    group = min(per_network, engine.CPU_GROUP)
-    parts = {  # the larger factor of a product takes the blame
-        ("sequence.length" if length > rows else
-         "sequence.n_test" if seq.n_test >= seq.n_train else "sequence.n_train"):
-            rows * length * 8 * 3 + group * min(rows, engine.EVALUATION_ROWS) * length
-            * FLOAT * (units + 1) * 4 * 6,
-        "sequence.units": per_network * units * units * 4 * FLOAT * COPIES_OF_WEIGHTS,
-        "sequence.epochs": per_network * seq.epochs * FLOAT * (1 + 6 * COPIES_OF_RECORDS),
-        "train.seeds": models_trained * 64 * 6,  # a row of results per model
-    }
+    group = min(per_network, engine.CPU_GROUP)  # members trained at once
+    weights = units * units * 4 * FLOAT * COPIES_OF_WEIGHTS
+    records = seq.epochs * FLOAT * (1 + 6 * COPIES_OF_RECORDS)
+    parts: dict[str, float] = {}
+
+    def add(key: str, factor: float, other: float, other_key: str) -> None:
+        """`factor` x `other` bytes: the larger factor of a product takes the blame."""
+        blamed = key if factor >= other else other_key
+        parts[blamed] = parts.get(blamed, 0.0) + factor * other
+
+    rows_key = ("sequence.length" if length > rows else
+                "sequence.n_test" if seq.n_test >= seq.n_train else "sequence.n_train")
+    add(rows_key, rows * length, 8 * 3 + group * FLOAT * (units + 1) * 4 * 6, "sequence.units")
+    add("sequence.units", weights, models_trained, "train.seeds")
+    add("sequence.epochs", records, models_trained, "train.seeds")
+    add("train.seeds", models_trained, 64 * 6, "train.seeds")  # a row of results per member
     total = sum(parts.values())
     key = max(parts, key=parts.get)
     _refuse_above(memory, key, _value(params, key), total,

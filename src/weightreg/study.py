@@ -97,9 +97,9 @@ def sweep(params: Params, dataset: Dataset, configurations: Sequence[Configurati
           stage: str, seeds: Sequence[int] | None = None, epochs: int | None = None,
           curves: bool = False, network: Network | None = None) -> list[Outcome]:
     """Train every configuration once per seed (default: seeds 0 .. train.seeds-1) in one
-    engine call, with the model (or `network`) and training settings of params.yaml. The test metrics of
-    every epoch (for `curves()`) are recorded only when asked for: they cost a forward pass
-    over the test rows each epoch.
+    engine call, with the model (or `network`) and training settings of params.yaml. The test
+    metrics of every epoch (for `curves()`) are recorded only when asked for: they cost a
+    forward pass over the test rows each epoch.
 
     A member whose loss turns NaN or infinite fails the stage: its metrics would be
     meaningless, and a failure writes nothing, so earlier outputs stay intact.

@@ -96,7 +96,8 @@ def key(params: Params, dataset) -> str:
     from weightreg import guard
 
     split = dataset.split
-    return json.dumps([guard.code_digest(), dataset.task.name, list(dataset.shape or (len(dataset.features),)),
+    return json.dumps([guard.code_digest(), dataset.task.name,
+                       list(dataset.shape or (len(dataset.features),)),
                        study.network_of(params, dataset).describe(), len(split.y_train),
                        len(split.y_test), params.train.batch_size, cluster.cpus()])
 

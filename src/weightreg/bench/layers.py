@@ -161,8 +161,8 @@ def table(r: dict) -> str:
     lines.append("digits CNN, 30 epochs, 5 seeds: mean test accuracy (sd over seeds)")
     for name in ("none", "l2"):
         ours, theirs = r[f"agree_{name}_engine"], r[f"agree_{name}_keras"]
-        lines.append(f"  {name:<5} engine {statistics.mean(ours):.4f} ({statistics.stdev(ours):.4f})"
-                     f"   Keras fit {statistics.mean(theirs):.4f} ({statistics.stdev(theirs):.4f})"
+        lines.append(f"  {name:<5} engine {statistics.mean(ours):.4f} "
+                     f"({statistics.stdev(ours):.4f})   Keras fit {statistics.mean(theirs):.4f} ({statistics.stdev(theirs):.4f})"
                      f"   difference {statistics.mean(ours) - statistics.mean(theirs):+.4f}")
     return "\n".join(lines)
 
