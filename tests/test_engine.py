@@ -333,11 +333,14 @@ def test_one_training_step_is_keras_train_on_batch():
     arrays = engine._member_arrays([member], network, 1)
     weights = tuple(tf.constant(w) for w in arrays.initial)
     zeros = tuple(tf.zeros_like(w) for w in weights)
-    (new_weights, *_), (score, loss, total) = engine.train_step(
-        dataset.task, network, weights, zeros, zeros, tf.constant(0.0),
+    state, (score, loss, total) = engine.train_step(
+        dataset.task, network, engine.State(weights, zeros, zeros, tf.constant(0.0)),
         engine.Batch(tf.constant(x[None]), tf.constant(y[None]), tf.ones([32])),
-        tf.ones([1]), tf.constant(arrays.l1), tf.constant(arrays.l2),
-        tf.constant(arrays.decay), tf.constant(1e-3))
+        scale=tf.ones([1]), coefficients=engine.Coefficients(
+            tf.constant(arrays.l1), tf.constant(arrays.l2), tf.constant(arrays.decay)),
+        learning_rate=tf.constant(1e-3))
+    new_weights = state.weights
+    assert float(state.step) == 1.0
     keras = backend.keras()
     keras.utils.set_random_seed(2)
     model = models.mlp((8, 8), "l2", member.penalties, inputs=x.shape[1], task=dataset.task)

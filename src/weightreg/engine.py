@@ -27,6 +27,7 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -184,10 +185,43 @@ class Batch:
     real: object
 
 
-def adam(weights, moments, velocities, grads, step, decay_now, learning_rate):
+class State(NamedTuple):
+    """What training carries from step to step: the weights and Adam's state, each a tuple in
+    `Network.groups` order, stacked per member."""
+
+    weights: tuple
+    moments: tuple
+    velocities: tuple
+    step: object  # Adam's step count (a float32 scalar)
+
+
+class Coefficients(NamedTuple):
+    """Each member's L1 and L2 penalty coefficients (as Keras' regularizers use them) and
+    decoupled decay, per weight group: [K, groups] each."""
+
+    l1: object
+    l2: object
+    decay: object
+
+
+class Rows(NamedTuple):
+    """The rows a program trains and scores on: shared ([rows, ...]) or each member's own
+    ([K, rows, ...]); the counts ([K]) say how many of each member's rows are real where they
+    differ in number (ragged), and are not used otherwise."""
+
+    x_train: object
+    y_train: object
+    x_test: object
+    y_test: object
+    train_counts: object
+    test_counts: object
+
+
+def adam(state: State, grads, decay_now, learning_rate) -> State:
     """Keras' Adam step (AdamW's decoupled decay first, where `decay_now` [K, groups] has it)."""
     tf = backend.tensorflow()
 
+    weights, moments, velocities, step = state
     local_step = step + 1.0
     alpha = (learning_rate * tf.sqrt(1 - tf.pow(BETA_2, local_step))
              / (1 - tf.pow(BETA_1, local_step)))
@@ -201,17 +235,18 @@ def adam(weights, moments, velocities, grads, step, decay_now, learning_rate):
         new_w.append(w - (m * alpha) / (tf.sqrt(v) + EPSILON))
         new_m.append(m)
         new_v.append(v)
-    return tuple(new_w), tuple(new_m), tuple(new_v), local_step
+    return State(tuple(new_w), tuple(new_m), tuple(new_v), local_step)
 
 
-def train_step(task: Task, network: Network, weights, moments, velocities, step, batch: Batch,
-               scale, l1, l2, decay, learning_rate):
+def train_step(task: Task, network: Network, state: State, batch: Batch, scale,
+               coefficients: Coefficients, learning_rate):
     """One training step of every member on its batch, as Keras' `train_step` takes it: the
     mean data loss over the batch's real rows plus the scaled penalty, its gradient, an Adam
-    update. Returns the new (weights, moments, velocities, step) and the batch's sums over its
-    rows of the score, the data loss and the total loss, each [K]."""
+    update. Returns the new state and the batch's sums over its rows of the score, the data
+    loss and the total loss, each [K]."""
     tf = backend.tensorflow()
 
+    weights, (l1, l2, decay) = state.weights, coefficients
     count = tf.reduce_sum(batch.real, axis=-1)  # [] or [K]
     with tf.GradientTape() as tape:
         tape.watch(weights)
@@ -222,8 +257,7 @@ def train_step(task: Task, network: Network, weights, moments, velocities, step,
     grads = tape.gradient(objective, weights)
     score = tf.reduce_sum(task.row_score(logits, batch.y) * batch.real, axis=1)
     sums = (score, loss * count, total * count)
-    return adam(weights, moments, velocities, grads, step, scale[:, None] * decay,
-                learning_rate), sums
+    return adam(state, grads, scale[:, None] * decay, learning_rate), sums
 
 
 def measure(task: Task, network: Network, weights, x, y, counts=None):
@@ -276,30 +310,45 @@ def measure(task: Task, network: Network, weights, x, y, counts=None):
     return score_sum / divisor, loss_sum / divisor, rows[:, :n_rows]
 
 
-def _build_program(task: Task, network: Network, n_train: int, batch_size: int, shuffle: bool,
-                   own_rows: bool, curves: bool, ragged: bool = False):
-    """The compiled chunk of epochs for one task, network and batch layout (shapes are fixed per call
-    site), with rows shared by all members ([rows, ...]) or each member's own ([K, rows, ...]),
-    recording the test rows' metrics every epoch or not (`curves`).
+@dataclass(frozen=True)
+class Layout:
+    """What one compiled program is for, fixed when it is traced: its cache key and its build
+    arguments.
 
+    `own_rows`: each member brings its own rows ([K, rows, ...]), or all share the split's.
+    `curves`: the test rows' metrics are recorded every epoch.
     `ragged`: members' own rows differ in number, padded to `n_train` (and the test rows to
-    theirs); `train_counts` and `test_counts` ([K]) say how many are real. A member's epoch
+    theirs); `Rows.train_counts` and `test_counts` say how many are real. A member's epoch
     is then exactly what it would be alone: a shuffle of its own rows (their keys are the
     same, the padding rows' sort last), cut into the same batches, the last one a mean over
-    its real rows. All members have the same number of batches (`train` sees to it).
-    Otherwise the counts are not used."""
+    its real rows. All members have the same number of batches (`train` sees to it)."""
+
+    task: Task
+    network: Network
+    n_train: int
+    batch_size: int
+    shuffle: bool
+    own_rows: bool
+    curves: bool
+    ragged: bool = False
+
+
+def _build_program(layout: Layout):
+    """The compiled chunk of epochs of one layout, and the compiled scoring of its weights."""
     tf = backend.tensorflow()
 
-    batch_size = min(batch_size, n_train)  # as in Keras: no padding rows to compute
+    task, network, n_train, shuffle = layout.task, layout.network, layout.n_train, layout.shuffle
+    own_rows, curves, ragged = layout.own_rows, layout.curves, layout.ragged
+    batch_size = min(layout.batch_size, n_train)  # as in Keras: no padding rows to compute
     n_batches = -(-n_train // batch_size)
     padded = n_batches * batch_size
 
     @tf.function(jit_compile=True, reduce_retracing=True, autograph=False)
-    def run_chunk(weights, moments, velocities, step, first_epoch, n_epochs, scales,
-                  x_train, y_train, x_test, y_test, train_counts, test_counts, seeds, l1, l2,
-                  decay, learning_rate):
+    def run_chunk(state: State, first_epoch, n_epochs, scales, rows: Rows, seeds,
+                  coefficients: Coefficients, learning_rate):
         members = tf.shape(seeds)[0]
         chunk = tf.shape(scales)[0]
+        x_train, y_train, x_test, y_test, train_counts, test_counts = rows
         real_rows = train_counts[:, None] if ragged else n_train  # [K, 1] or a number
         test_counts = test_counts if ragged else None
 
@@ -317,7 +366,7 @@ def _build_program(task: Task, network: Network, n_train: int, batch_size: int, 
             mask = tf.cast(tf.range(padded) < real_rows, tf.float32)
             return order, mask
 
-        def epoch_body(i, weights, moments, velocities, step, records):
+        def epoch_body(i, state, records):
             epoch = first_epoch + i
             scale = scales[i]
             order, mask = batches(epoch)
@@ -325,11 +374,10 @@ def _build_program(task: Task, network: Network, n_train: int, batch_size: int, 
             def one_batch(idx, real, state, sums):
                 batch = Batch(tf.gather(x_train, idx, batch_dims=int(own_rows)),
                               tf.gather(y_train, idx, batch_dims=int(own_rows)), real)
-                state, batch_sums = train_step(task, network, *state, batch, scale, l1, l2,
-                                               decay, learning_rate)
+                state, batch_sums = train_step(task, network, state, batch, scale,
+                                               coefficients, learning_rate)
                 return state, [total + part for total, part in zip(sums, batch_sums)]
 
-            state = (weights, moments, velocities, step)
             sums = [tf.zeros([members])] * 3  # score, data loss and total loss, over rows
             if n_batches == 1:
                 state, sums = one_batch(order[:, :batch_size], mask[..., :batch_size], state,
@@ -345,38 +393,39 @@ def _build_program(task: Task, network: Network, n_train: int, batch_size: int, 
 
                 _, state, sums = tf.while_loop(lambda b, *_: b < n_batches, batch_body,
                                                (tf.constant(0), state, sums))
-            weights, moments, velocities, step = state
-            rows = tf.cast(train_counts, tf.float32) if ragged else n_train
-            row = [sums[0] / rows, sums[1] / rows, sums[2] / rows]
+            counted = tf.cast(train_counts, tf.float32) if ragged else n_train
+            row = [sums[0] / counted, sums[1] / counted, sums[2] / counted]
             if curves:
-                test_score, test_loss, _ = measure(task, network, weights, x_test, y_test,
+                test_score, test_loss, _ = measure(task, network, state.weights, x_test, y_test,
                                                   test_counts)
-                row += [test_score, test_loss, test_loss + scale * penalty(weights, l1, l2)]
+                row += [test_score, test_loss,
+                        test_loss + scale * penalty(state.weights, coefficients.l1,
+                                                    coefficients.l2)]
             row = tf.stack(row)
             records = tf.tensor_scatter_nd_update(records, [[i]], row[None])
-            return i + 1, weights, moments, velocities, step, records
+            return i + 1, state, records
 
         records = tf.zeros([chunk, len(records_of(curves)), members])
-        _, weights, moments, velocities, step, records = tf.while_loop(
-            lambda i, *_: i < n_epochs, epoch_body,
-            (tf.constant(0), weights, moments, velocities, step, records))
-        return weights, moments, velocities, step, records
+        _, state, records = tf.while_loop(lambda i, *_: i < n_epochs, epoch_body,
+                                          (tf.constant(0), state, records))
+        return state, records
 
-    def evaluate(weights, x_train, y_train, x_test, y_test, train_counts, test_counts):
+    def evaluate(weights, rows: Rows):
         """`measure` of every member on the training rows and on the test rows, in one program
         (one compile), with `*_counts` real rows each when ragged."""
-        return (measure(task, network, weights, x_train, y_train,
-                        train_counts if ragged else None),
-                measure(task, network, weights, x_test, y_test, test_counts if ragged else None))
+        return (measure(task, network, weights, rows.x_train, rows.y_train,
+                        rows.train_counts if ragged else None),
+                measure(task, network, weights, rows.x_test, rows.y_test,
+                        rows.test_counts if ragged else None))
 
     # Small sets share one trace of any shape; a large one is traced for its own shape, which
     # `measure` needs to loop over its chunks of rows.
     small = tf.function(evaluate, jit_compile=True, reduce_retracing=True, autograph=False)
     large = tf.function(evaluate, jit_compile=True, autograph=False)
 
-    def evaluate_any(weights, **rows):
-        largest = max(rows["y_train"].shape[-1], rows["y_test"].shape[-1])
-        return (small if largest <= EVALUATION_ROWS else large)(weights, **rows)
+    def evaluate_any(weights, rows: Rows):
+        largest = max(rows.y_train.shape[-1], rows.y_test.shape[-1])
+        return (small if largest <= EVALUATION_ROWS else large)(weights, rows)
 
     return run_chunk, evaluate_any
 
@@ -430,22 +479,20 @@ def _quiet(build, rehearsal=lambda kwargs: kwargs):
     return call
 
 
-_PROGRAMS: dict[tuple, tuple] = {}
+_PROGRAMS: dict[Layout, tuple] = {}
 
 
 _BUILDING = threading.Lock()  # groups train in threads: one of them builds a shared program
 
 
-def _program(task: Task, network: Network, n_train: int, batch_size: int, shuffle: bool,
-             own_rows: bool, curves: bool, ragged: bool):
-    """The compiled programs of one network and layout: a program traced for other widths
-    would be relaxed to any width, which the layers cannot take."""
-    key = (task, network, n_train, batch_size, shuffle, own_rows, curves, ragged)
+def _program(layout: Layout):
+    """The compiled programs of one layout (its network included: a program traced for other
+    widths would be relaxed to any width, which the layers cannot take)."""
     with _BUILDING:
-        if key not in _PROGRAMS:
-            _PROGRAMS[key] = (_quiet(lambda: _build_program(*key)[0], _no_epochs),
-                              _quiet(lambda: _build_program(*key)[1]))
-        return _PROGRAMS[key]
+        if layout not in _PROGRAMS:
+            _PROGRAMS[layout] = (_quiet(lambda: _build_program(layout)[0], _no_epochs),
+                                 _quiet(lambda: _build_program(layout)[1]))
+        return _PROGRAMS[layout]
 
 
 # On a CPU, a population is split into SPLIT groups, or half as many (down to one), where each
@@ -579,19 +626,19 @@ def train(split: Split, members: list[Member], *, network: Network | None = None
 
 
 @dataclass(frozen=True)
-class _Rows:
+class _RowArrays:
     arrays: dict[str, np.ndarray]  # x_train, y_train, x_test, y_test; and train_counts and
     # test_counts ([K]) where members' own rows differ in number (padded to the longest)
     shared: frozenset[str]  # the names of arrays that all members share (no member axis)
 
 
-def _rows(split: Split, members: list[Member]) -> _Rows:
+def _rows(split: Split, members: list[Member]) -> _RowArrays:
     """The training and test rows: the split for all, or stacked per member where any member
     brings its own (members without their own get the split's). Own rows that differ in number
     are padded with copies of the member's last row, and counted."""
     names = ("x_train", "y_train", "x_test", "y_test")
     if all(member.data is None for member in members):
-        return _Rows({name: getattr(split, name) for name in names}, frozenset(names))
+        return _RowArrays({name: getattr(split, name) for name in names}, frozenset(names))
     own = [member.data or split for member in members]
     arrays = {}
     for name in names:
@@ -608,10 +655,10 @@ def _rows(split: Split, members: list[Member]) -> _Rows:
         for part in ("train", "test"):
             arrays[f"{part}_counts"] = np.array([len(getattr(rows, f"y_{part}")) for rows in own],
                                                 np.int32)
-    return _Rows(arrays, frozenset())
+    return _RowArrays(arrays, frozenset())
 
 
-def _batches_per_epoch(rows: _Rows, batch_size: int) -> np.ndarray:
+def _batches_per_epoch(rows: _RowArrays, batch_size: int) -> np.ndarray:
     """Each member's number of batches per epoch, [K]."""
     counts = rows.arrays.get("train_counts")
     if counts is None:
@@ -690,23 +737,19 @@ def _chunk_inputs(rows: dict[str, np.ndarray], arrays: MemberArrays, chunk: int,
     tf = backend.tensorflow()
 
     weights = tuple(tf.constant(w, tf.float32) for w in arrays.initial)
+    zeros = tuple(tf.zeros_like(w) for w in weights)
+    # Where every member's rows are all real, the counts the program takes are not used.
+    full = {f"{part}_counts": np.full(len(arrays.seeds), rows[f"y_{part}"].shape[-1], np.int32)
+            for part in ("train", "test")}
     return dict(
-        weights=weights, moments=tuple(tf.zeros_like(w) for w in weights),
-        velocities=tuple(tf.zeros_like(w) for w in weights), step=tf.constant(0.0),
+        state=State(weights, zeros, zeros, tf.constant(0.0)),
         first_epoch=tf.constant(0), n_epochs=tf.constant(chunk),
         scales=tf.constant(_chunk_scales(arrays.scales, 0, chunk)),
-        **{name: tf.constant(values) for name, values in rows.items()},
-        **({} if "train_counts" in rows else _full_counts(rows, len(arrays.seeds))),
-        seeds=tf.constant(arrays.seeds), l1=tf.constant(arrays.l1), l2=tf.constant(arrays.l2),
-        decay=tf.constant(arrays.decay), learning_rate=tf.constant(learning_rate, tf.float32))
-
-
-def _full_counts(rows: dict[str, np.ndarray], members: int) -> dict[str, object]:
-    """The row counts the program takes where every member's rows are all real (not used)."""
-    tf = backend.tensorflow()
-
-    return {f"{part}_counts": tf.fill([members], rows[f"y_{part}"].shape[-1])
-            for part in ("train", "test")}
+        rows=Rows(**{name: tf.constant(values) for name, values in {**full, **rows}.items()}),
+        seeds=tf.constant(arrays.seeds),
+        coefficients=Coefficients(*(tf.constant(a) for a in (arrays.l1, arrays.l2,
+                                                               arrays.decay))),
+        learning_rate=tf.constant(learning_rate, tf.float32))
 
 
 def _chunk_scales(scales: np.ndarray, first: int, chunk: int) -> np.ndarray:
@@ -735,29 +778,28 @@ def _train_group(rows, arrays: MemberArrays, task, network, epochs, batch_size, 
     tf = backend.tensorflow()
 
     ragged = "train_counts" in rows
-    run_chunk, evaluate = _program(task, network, rows["y_train"].shape[-1], batch_size,
-                                   shuffle, own_rows=rows["y_train"].ndim == 2, curves=curves,
-                                   ragged=ragged)
+    run_chunk, evaluate = _program(Layout(task, network, rows["y_train"].shape[-1], batch_size,
+                                          shuffle, own_rows=rows["y_train"].ndim == 2,
+                                          curves=curves, ragged=ragged))
     chunk = min(CHUNK_EPOCHS, epochs)
     inputs = _chunk_inputs(rows, arrays, chunk, learning_rate)
     pieces = []
     for first in range(0, epochs, chunk):
         n = min(chunk, epochs - first)
-        weights, moments, velocities, step, records = run_chunk(**{
+        state, records = run_chunk(**{
             **inputs, "first_epoch": tf.constant(first), "n_epochs": tf.constant(n),
             "scales": tf.constant(_chunk_scales(arrays.scales, first, chunk))})
-        inputs.update(weights=weights, moments=moments, velocities=velocities, step=step)
+        inputs["state"] = state
         pieces.append(records.numpy()[:n])
         if report:
             report(first + n)
         guard.check()  # a stage whose inputs changed, or whose dvc is gone, stops here
     (train_score, train_loss, _), (test_score, test_loss, test_rows) = evaluate(
-        weights, **{name: inputs[name] for name in ("x_train", "y_train", "x_test", "y_test",
-                                                     "train_counts", "test_counts")})
+        state.weights, inputs["rows"])
     final = {"train_score": train_score.numpy(), "train_loss": train_loss.numpy(),
              "test_score": test_score.numpy(), "test_loss": test_loss.numpy()}
     return GroupRun(np.concatenate(pieces), final, test_rows.numpy(),
-                    tuple(w.numpy() for w in weights))
+                    tuple(w.numpy() for w in state.weights))
 
 
 class _Progress:

@@ -53,10 +53,9 @@ def export(folder: Path) -> None:
     chunk = engine.CHUNK_EPOCHS
     network = models.network(bench.HIDDEN_UNITS)
     arrays = engine._member_arrays(members, network, chunk)
-    run_chunk, _ = engine._build_program(tasks.BINARY, network, len(split.y_train),
-                                         bench.BATCH_SIZE,
-                                         shuffle=True,
-                                         own_rows=False, curves=True)
+    run_chunk, _ = engine._build_program(engine.Layout(
+        tasks.BINARY, network, len(split.y_train), bench.BATCH_SIZE, shuffle=True,
+        own_rows=False, curves=True))
     inputs = engine._chunk_inputs(engine._rows(split, members).arrays, arrays, chunk,
                                   bench.LEARNING_RATE)
     # The program's parameters follow its signature; the runner feeds them in this order.
@@ -65,8 +64,10 @@ def export(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     np.savez(folder / "inputs.npz", **base)
     for k in SIZES:
-        shaped = {name: tf.nest.map_structure(  # traced, not run: zeros of the right shape do
-            lambda t, name=name: tf.zeros(_grown_shape(t.shape, name, k), t.dtype), value)
+        shaped = {  # traced, not run: zeros of the right shape do
+            name: tf.nest.pack_sequence_as(value, [
+                tf.zeros(_grown_shape(leaf.shape, leaf_name, k), leaf.dtype)
+                for leaf_name, leaf in _flat({name: value}, arrays=False).items()])
             for name, value in inputs.items()}
         (folder / f"chunk_{k}.hlo.pb").write_bytes(
             run_chunk.experimental_get_compiler_ir(**shaped)(stage="hlo_serialized"))
@@ -79,13 +80,23 @@ def export(folder: Path) -> None:
     print(f"wrote {len(SIZES)} programs (K = {', '.join(map(str, SIZES))}) to {folder}")
 
 
-def _flat(inputs: dict[str, object]) -> dict[str, np.ndarray]:
-    """The program's arguments as arrays, a tuple's parts named `name_0`, `name_1`, ..."""
+def _flat(inputs: dict[str, object], arrays: bool = True) -> dict[str, object]:
+    """The program's arguments as arrays (or as they are), in the order XLA takes them
+    (`tf.nest`'s): a named tuple's fields named `name_field`, a tuple's parts `name_0`, ..."""
     flat = {}
+
+    def walk(name: str, value) -> None:
+        if isinstance(value, tuple) and hasattr(value, "_fields"):
+            for part in value._fields:
+                walk(f"{name}_{part}", getattr(value, part))
+        elif isinstance(value, tuple):
+            for i, part in enumerate(value):
+                walk(f"{name}_{i}", part)
+        else:
+            flat[name] = np.asarray(value) if arrays else value
+
     for name, value in inputs.items():
-        parts = value if isinstance(value, tuple) else (value,)
-        for i, part in enumerate(parts):
-            flat[f"{name}_{i}" if isinstance(value, tuple) else name] = np.asarray(part)
+        walk(name, value)
     return flat
 
 
@@ -94,8 +105,8 @@ def _member_axis(name: str) -> int | None:
     lead with them, the lambda multipliers are [epochs, K], the rows and scalars have none."""
     if name == "scales":
         return 1
-    if name.startswith(("weights", "moments", "velocities")) or name in (
-            "seeds", "l1", "l2", "decay"):
+    if name.startswith(("state_weights", "state_moments", "state_velocities",
+                        "coefficients_")) or name == "seeds":
         return 0
     return None
 
@@ -174,7 +185,7 @@ def _study(executable, on_device: dict, device, layout: dict) -> dict[str, objec
     import jax
 
     names = layout["names"]
-    state_names = names[:names.index("step") + 1]  # the outputs before the records, in order
+    state_names = names[:names.index("state_step") + 1]  # the outputs before the records
     chunk = layout["chunk_epochs"]
     inputs = dict(on_device)
     started = time.perf_counter()

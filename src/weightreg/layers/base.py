@@ -102,18 +102,3 @@ class Layer:
 
 def rank_error(layer: Layer, shape: tuple[int, ...], needs: str) -> ValueError:
     return ValueError(f"{layer.KERAS} takes {needs}, and gets rows of shape {list(shape)}")
-
-
-def leading(x, inner: int):
-    """Applies to `x` with `inner` axes per row: (its leading axes' sizes, x with those
-    axes merged into one), so that a batch-of-images op sees [K * rows, ...]."""
-    tf = backend.tensorflow()
-
-    lead = tf.shape(x)[:x.shape.rank - inner]
-    return lead, tf.reshape(x, tf.concat([[-1], tf.shape(x)[x.shape.rank - inner:]], 0))
-
-
-def unmerge(lead, x, inner: int):
-    tf = backend.tensorflow()
-
-    return tf.reshape(x, tf.concat([lead, tf.shape(x)[1:]], 0))
