@@ -107,8 +107,39 @@ class Result:
                 for group, w in zip(self.groups, self.weights, strict=True)}
 
 
-def coefficients(members: list[Member], network: Network
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+class State(NamedTuple):
+    """What training carries from step to step: the weights and Adam's state, each a tuple in
+    `Network.groups` order, stacked per member."""
+
+    weights: tuple
+    moments: tuple
+    velocities: tuple
+    step: object  # Adam's step count (a float32 scalar)
+
+
+class Coefficients(NamedTuple):
+    """Each member's L1 and L2 penalty coefficients (as Keras' regularizers use them) and
+    decoupled decay, per weight group: [K, groups] each."""
+
+    l1: object
+    l2: object
+    decay: object
+
+
+class Rows(NamedTuple):
+    """The rows a program trains and scores on: shared ([rows, ...]) or each member's own
+    ([K, rows, ...]); the counts ([K]) say how many of each member's rows are real where they
+    differ in number (ragged), and are not used otherwise."""
+
+    x_train: object
+    y_train: object
+    x_test: object
+    y_test: object
+    train_counts: object
+    test_counts: object
+
+
+def coefficients(members: list[Member], network: Network) -> Coefficients:
     """The L1 and L2 penalty coefficients (as Keras' regularizers use them) and the decoupled
     decay, per member and weight group of `network`: three [K, groups] arrays."""
     l1 = np.zeros((len(members), len(network.groups)), np.float32)
@@ -122,7 +153,7 @@ def coefficients(members: list[Member], network: Network
             l1[k] = strengths
         if member.kind in ("l2", "l1_l2"):
             l2[k] = strengths
-    return l1, l2, decay
+    return Coefficients(l1, l2, decay)
 
 
 def penalty(weights, l1, l2):
@@ -183,38 +214,6 @@ class Batch:
     x: object
     y: object
     real: object
-
-
-class State(NamedTuple):
-    """What training carries from step to step: the weights and Adam's state, each a tuple in
-    `Network.groups` order, stacked per member."""
-
-    weights: tuple
-    moments: tuple
-    velocities: tuple
-    step: object  # Adam's step count (a float32 scalar)
-
-
-class Coefficients(NamedTuple):
-    """Each member's L1 and L2 penalty coefficients (as Keras' regularizers use them) and
-    decoupled decay, per weight group: [K, groups] each."""
-
-    l1: object
-    l2: object
-    decay: object
-
-
-class Rows(NamedTuple):
-    """The rows a program trains and scores on: shared ([rows, ...]) or each member's own
-    ([K, rows, ...]); the counts ([K]) say how many of each member's rows are real where they
-    differ in number (ragged), and are not used otherwise."""
-
-    x_train: object
-    y_train: object
-    x_test: object
-    y_test: object
-    train_counts: object
-    test_counts: object
 
 
 def adam(state: State, grads, decay_now, learning_rate) -> State:

@@ -20,9 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from weightreg import engine, io, stats
+from weightreg import engine, io, params as parameters, stats
 from weightreg.data import Dataset, Split
-from weightreg import params as parameters
 from weightreg.layers import Network
 from weightreg.params import Params
 from weightreg.tasks import Task
