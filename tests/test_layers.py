@@ -163,3 +163,26 @@ def test_an_exported_cnn_takes_flat_rows_and_predicts_like_the_engine(tmp_path):
     ours = engine.predict(network, result.weights, split.x_test, task)[0]
     np.testing.assert_allclose(theirs, ours, atol=1e-6)
     assert loaded.layers[1].kernel_regularizer.l2 == pytest.approx(1e-3)  # after the Reshape
+
+
+def test_the_study_trains_your_own_network_from_params_yaml(tmp_path):
+    """model.layers and data.shape, from params to the prepared split (which keeps the shape)
+    to a sweep whose members are that network: weights named after its layers."""
+    from test_params import CNN, with_network
+
+    from weightreg import data as prepared, params, study
+
+    raw = with_network(CNN)
+    raw["train"] = {**raw["train"], "epochs": 2, "seeds": 2}
+    p = params.parse(raw)
+    path = tmp_path / "split.npz"
+    path.write_bytes(prepared.to_bytes(prepared.prepare(p.data)))
+    dataset = prepared.load(path)
+    assert dataset.shape == (8, 8, 1)
+    (none, l2) = study.sweep(p, dataset, [study.Configuration("none"),
+                                          study.hidden_kernel("l2", "l2", 1e-2)], "test")
+    assert list(none.norms) == ["conv2d_1_kernel", "conv2d_1_bias", "dense_1_kernel",
+                                "dense_1_bias", "output_kernel", "output_bias"]
+    # The penalty shrinks the penalized kernels, seed by seed, and leaves the scores sane.
+    assert (l2.norms["conv2d_1_kernel"] < none.norms["conv2d_1_kernel"]).all()
+    assert (none.test_score > 0.5).all()
