@@ -186,3 +186,31 @@ def test_the_study_trains_your_own_network_from_params_yaml(tmp_path):
     # The penalty shrinks the penalized kernels, seed by seed, and leaves the scores sane.
     assert (l2.norms["conv2d_1_kernel"] < none.norms["conv2d_1_kernel"]).all()
     assert (none.test_score > 0.5).all()
+
+
+def test_a_model_saved_with_keras_gives_its_architecture_for_params_yaml(tmp_path):
+    from test_params import with_network
+
+    from weightreg import io, params
+    from weightreg.layers import from_keras
+
+    keras = backend.keras()
+    saved = keras.Sequential([
+        keras.Input((64,)), keras.layers.Reshape((8, 8, 1)),
+        keras.layers.Conv2D(4, 3, activation="relu",
+                            kernel_regularizer=keras.regularizers.L2(1e-3)),
+        keras.layers.MaxPooling2D(2), keras.layers.Flatten(),
+        keras.layers.Dense(8, activation="tanh"), keras.layers.Dense(10, activation="softmax")])
+    saved.save(tmp_path / "cnn.keras")
+    found = from_keras.architecture(str(tmp_path / "cnn.keras"))
+    assert found["data"]["shape"] == [8, 8, 1]
+    p = params.parse(with_network(found["model"]["layers"], shape=found["data"]["shape"]))
+    network = params.network(p.model, p.data.shape, 10)
+    # The same layers and weights as the saved model's (its output layer the task's).
+    assert [w.shape for w in network.initial_weights(0)] == [w.shape for w in saved.get_weights()]
+    same = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(4, 3, padding="same"),
+                             keras.layers.Flatten(), keras.layers.Dense(1)])
+    same.save(tmp_path / "same.keras")
+    with pytest.raises(io.BadInput, match=r"layer 0 \(.*, Conv2D\) has padding = 'same'; the "
+                                          "engine computes 'valid' only"):
+        from_keras.architecture(str(tmp_path / "same.keras"))
