@@ -201,7 +201,7 @@ def sequence(table: Mapping[str, np.ndarray]):
     colors = [COLORS["lambda"] if name.endswith("none") else COLORS["test"] for name in names]
     ax.bar(range(len(names)), table["test_score"], yerr=table["test_score_std"], capsize=4,
            color=colors, alpha=0.8)
-    ax.set_xticks(range(len(names)), [name.replace(" ", "\n") for name in names])
+    ax.set_xticks(range(len(names)), names, rotation=40, ha="right", rotation_mode="anchor")
     ax.set(ylabel="test accuracy (mean ± std over seeds)", ylim=(0.5, 1.0),
            title="Regularizers on Conv1D and LSTM layers")
     return fig
