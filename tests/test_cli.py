@@ -1,6 +1,7 @@
 """The command line: bad input gets one clear line naming what is wrong, exit status 2, and
 every earlier output left exactly as it was; a programming error keeps its traceback."""
 
+import json
 import time
 from pathlib import Path
 
@@ -328,3 +329,19 @@ def test_every_size_key_is_counted_before_anything_runs(tmp_path, capsys, key):
 def test_moons_beyond_float32_are_refused_by_the_data_stage(tmp_path, capsys):
     error = refused_by_data(tmp_path, capsys, "data.moons.noise", 1e39)
     assert "params.yaml: data.moons.noise = 1e+39 is too large: points beyond float32" in error
+
+
+def test_the_data_stage_names_your_own_network_for_dvc_exp_show(tmp_path, monkeypatch):
+    from weightreg import timing
+
+    monkeypatch.setattr(timing, "estimate", lambda params, dataset: "no estimate here")
+    raw = yaml.safe_load(edit("data.source", "digits"))
+    raw["data"]["shape"] = [8, 8, 1]
+    raw["model"]["layers"] = [{"Conv2D": {"filters": 16, "kernel_size": 3, "activation": "relu"}},
+                              {"MaxPooling2D": {"pool_size": 2}}, {"Flatten": None},
+                              {"Dense": {"units": 64, "activation": "relu"}}]
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(raw))
+    assert cli.main(data_stage(tmp_path / "params.yaml", tmp_path)) == 0
+    metrics = json.loads((tmp_path / "data.json").read_text())
+    assert metrics["network"] == "Conv2D(16, 3, relu) > MaxPooling2D(2) > Flatten > Dense(64, relu)"
+    assert prepared.load(tmp_path / "split.npz").shape == (8, 8, 1)

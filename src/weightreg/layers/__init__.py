@@ -179,6 +179,18 @@ class Network:
             x = layer.logits(w, x) if i == last else layer(w, x, shape, first=i == 0)
         return x
 
+    def summary(self) -> str:
+        """The layers but the output's in one line: `Conv2D(16, 3, relu) > Flatten > ...`."""
+        def short(value):
+            if isinstance(value, tuple) and len(set(value)) == 1:
+                return str(value[0])
+            return "x".join(map(str, value)) if isinstance(value, tuple) else str(value)
+
+        return " > ".join(
+            layer.KERAS + (f"({', '.join(short(v) for v in arguments.values() if v)})"
+                           if any(arguments.values()) else "")
+            for layer in self.layers[:-1] for arguments in layer.describe().values())
+
     def describe(self) -> list[dict]:
         """The layers but the output's, as params.yaml writes them."""
         return [layer.describe() for layer in self.layers[:-1]]

@@ -19,8 +19,8 @@ def run(params: Params, *, split: str, points: str, metrics: str) -> str:
     dataset = data.prepare(params.data, params.selection.folds)
     # A study too large for this machine's memory stops here, before anything is deleted.
     # model.layers on the rows' shape (data.shape): a layer that does not fit stops here too.
-    sizes.check(params, study.network_of(params, dataset), len(dataset.split.y_train),
-                len(dataset.split.y_test))
+    network = study.network_of(params, dataset)
+    sizes.check(params, network, len(dataset.split.y_train), len(dataset.split.y_test))
     # Every draw of replication and fold of selection, as those stages will make them.
     data.check_study(dataset, params.data, params.replication.draws, params.selection.folds,
                      params.selection.draws)
@@ -32,7 +32,11 @@ def run(params: Params, *, split: str, points: str, metrics: str) -> str:
               # What the study ran on, the first columns of `dvc exp show`; `test_score`
               # everywhere is this score.
               metrics: io.to_json({"data": dataset.source, "task": dataset.task.name,
-                                   "score": dataset.task.score_name})})
+                                   "score": dataset.task.score_name,
+                                   # Your own network, in one line (the MLP shorthand's
+                                   # widths are a params column already).
+                                   **({"network": network.summary()} if params.model.layers
+                                      else {})})})
     return f"{dataset.describe()}; the engine trains {where}{took}"
 
 
