@@ -145,10 +145,6 @@ class Network:
                      else f"{'output' if i == last else 'hidden'}_{w.part}"
                      for i, w in self.weights())
 
-    @property
-    def is_mlp(self) -> bool:
-        return all(isinstance(layer, Dense) for layer in self.layers)
-
     def per_group(self, values: Mapping[str, float]) -> list[float]:
         """Per-group numbers, in `groups` order, from a mapping keyed by group or by role (a
         role applies to every group of that role); 0 where absent."""
