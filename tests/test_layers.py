@@ -214,3 +214,29 @@ def test_a_model_saved_with_keras_gives_its_architecture_for_params_yaml(tmp_pat
     with pytest.raises(io.BadInput, match=r"layer 0 \(.*, Conv2D\) has padding = 'same'; the "
                                           "engine computes 'valid' only"):
         from_keras.architecture(str(tmp_path / "same.keras"))
+
+
+def test_a_saved_model_the_engine_cannot_take_is_refused_in_one_line(tmp_path):
+    from weightreg import io
+    from weightreg.layers import from_keras
+
+    keras = backend.keras()
+    models_ = {
+        "elu": keras.Sequential([keras.Input((6,)), keras.layers.Dense(4, activation="elu"),
+                                 keras.layers.Dense(1)]),
+        "steps": keras.Sequential([keras.Input((None, 1)), keras.layers.LSTM(3),
+                                   keras.layers.Dense(1)]),
+    }
+    messages = {"elu": r"layer 0 \(.*\).Dense.activation = 'elu' is not allowed; expected one "
+                       "of relu, tanh, sigmoid, linear",
+                "steps": r"its input is \(None, None, 1\); expected one input of fixed sizes"}
+    for name, model in models_.items():
+        model.save(tmp_path / f"{name}.keras")
+        with pytest.raises(io.BadInput, match=messages[name]):
+            from_keras.architecture(str(tmp_path / f"{name}.keras"))
+    inputs = keras.Input((8, 8, 1))  # a functional model lists its input as a layer
+    outputs = keras.layers.Dense(1)(keras.layers.Flatten()(keras.layers.Conv2D(2, 3)(inputs)))
+    keras.Model(inputs, outputs).save(tmp_path / "functional.keras")
+    found = from_keras.architecture(str(tmp_path / "functional.keras"))
+    assert found["data"]["shape"] == [8, 8, 1]
+    assert [list(layer) for layer in found["model"]["layers"]] == [["Conv2D"], ["Flatten"]]

@@ -38,7 +38,11 @@ def architecture(path: str) -> dict:
         model = keras.models.load_model(path, compile=False)
     except (OSError, ValueError) as error:
         raise io.BadInput(f"{path}: not a Keras model file ({error})") from None
-    saved = list(model.layers)
+    # A functional model lists its input as a layer; a Sequential one does not.
+    saved = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
+    if not isinstance(model.input_shape, tuple) or None in model.input_shape[1:]:
+        raise io.BadInput(f"{path}: its input is {model.input_shape}; expected one input of "
+                          "fixed sizes (a row of the data, data.shape)")
     shape = [int(n) for n in model.input_shape[1:]]
     if saved and type(saved[0]).__name__ == "Reshape":
         shape = [int(n) for n in saved.pop(0).target_shape]
@@ -52,8 +56,12 @@ def architecture(path: str) -> dict:
             raise io.BadInput(f"{path}: layer {i} ({layer.name}) is a {name}, which the engine "
                               f"does not compute; expected one of {', '.join(TYPES)}")
         config = layer.get_config()
-        ours = parse({name: {argument: _plain(config[argument])
-                             for argument in TYPES[name].ARGUMENTS if argument in config}})
+        try:
+            ours = parse({name: {argument: _plain(config[argument])
+                                 for argument in TYPES[name].ARGUMENTS if argument in config}},
+                         key=f"layer {i} ({layer.name})")
+        except ValueError as error:  # an activation the engine does not compute, say
+            raise io.BadInput(f"{path}: {error}") from None
         default = ours.keras({}).get_config()
         for key, value in config.items():
             if key not in IGNORED and key in default and _plain(default[key]) != _plain(value):
