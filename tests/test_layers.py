@@ -35,7 +35,9 @@ def test_initial_weights_are_those_of_the_keras_model(name, seed):
     input_shape, network = NETWORKS[name]
     keras.utils.set_random_seed(seed)
     theirs = keras_model(input_shape, network).get_weights()
-    ours = layers.initial_weights(seed, network, input_shape)
+    *hidden, output = network  # the last layer, Dense(units), is the output layer
+    ours = layers.Network.build([layers.parse(layer) for layer in hidden], input_shape,
+                                output["Dense"]["units"]).initial_weights(seed)
     assert [w.shape for w in ours] == [w.shape for w in theirs]
     for mine, keras_weight in zip(ours, theirs, strict=True):
         np.testing.assert_array_equal(mine, keras_weight)

@@ -149,18 +149,10 @@ def _refuse_above(memory: int, key: str, value, total: float, what: str,
 
 
 def row_values(network: Network) -> int:
-    """The values one row makes in a forward pass: every layer's input, a convolution's
-    windows (im2col), an LSTM's gates at every step, the output."""
-    total = network.layers[-1].units
-    for layer, shape in zip(network.layers, network.shapes()):
-        total += math.prod(shape)
-        if hasattr(layer, "kernel_size"):
-            out = layer.output_shape(shape)
-            total += math.prod(out[:-1]) * math.prod(layer.kernel_size) * shape[-1] + \
-                math.prod(out)
-        elif hasattr(layer, "units") and len(shape) == 2:  # an LSTM: gates and states per step
-            total += shape[0] * layer.units * 6
-    return total
+    """The values one row makes in a forward pass: each layer's (`Layer.values`), then the
+    output."""
+    return network.layers[-1].units + sum(
+        layer.values(shape) for layer, shape in zip(network.layers, network.shapes()))
 
 
 def check(params: Params, network: Network, train_rows: int, test_rows: int) -> None:

@@ -256,15 +256,4 @@ def _orthogonal(tf, shape: tuple[int, int], seed: int) -> np.ndarray:
     return tf.reshape(q, shape).numpy()
 
 
-def initial_weights(seed: int, network: Sequence[Mapping],
-                    input_shape: Sequence[int]) -> tuple[np.ndarray, ...]:
-    """The weights, in `get_weights()` order, of `keras.Sequential([keras.Input(input_shape),
-    *network])` after `keras.utils.set_random_seed(seed)`: every layer written out, the output
-    layer too."""
-    *hidden, output = [parse(layer) for layer in network]
-    if not isinstance(output, Dense) or output.activation is not None:
-        raise ValueError("the last layer must be Dense without an activation")
-    return Network.build(hidden, input_shape, output.units).initial_weights(seed)
-
-
 __all__ = ["ROLES", "SUPPORTED", "TYPES", "Layer", "Network", "Weight", "parse"]

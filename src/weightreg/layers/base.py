@@ -9,6 +9,7 @@ with weights) or [K, rows, ...] (each member's own), and weights stacked as [K, 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -86,6 +87,11 @@ class Layer:
 
     def weights(self, shape: tuple[int, ...]) -> tuple[Weight, ...]:
         return ()
+
+    def values(self, shape: tuple[int, ...]) -> int:
+        """The values a row of `shape` makes in this layer's forward pass, for `sizes`: its
+        input, and what the layer holds beyond it."""
+        return math.prod(shape)
 
     def __call__(self, w: Mapping[str, Any], x, shape: tuple[int, ...], first: bool):
         """The layer's output for `x` (rows of `shape`), weights `w` by part."""

@@ -35,6 +35,11 @@ class _Conv(Layer):
                              f"than its input {list(shape[:-1])}")
         return (*(n - k + 1 for n, k in zip(shape, self.kernel_size)), self.filters)
 
+    def values(self, shape):  # the input, its windows (im2col) and the output
+        out = self.output_shape(shape)
+        windows = math.prod(out[:-1]) * math.prod(self.kernel_size) * shape[-1]
+        return math.prod(shape) + windows + math.prod(out)
+
     def weights(self, shape):
         return (Weight("kernel", (*self.kernel_size, shape[-1], self.filters), "glorot"),
                 Weight("bias", (self.filters,)))

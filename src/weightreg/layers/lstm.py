@@ -29,6 +29,9 @@ class LSTM(Layer):
             raise rank_error(self, shape, "rows of 2 axes (steps, features per step)")
         return (self.units,)
 
+    def values(self, shape):  # the input, and gates and states at every step
+        return shape[0] * shape[1] + shape[0] * self.units * 6
+
     def weights(self, shape):
         return (Weight("kernel", (shape[-1], 4 * self.units), "glorot"),
                 Weight("recurrent_kernel", (self.units, 4 * self.units), "orthogonal"),
