@@ -407,3 +407,70 @@ def test_members_own_rows_of_different_sizes_train_in_one_call_as_each_alone(
                                    rtol=1e-5, atol=1e-6)
         assert not together.final_test_rows[k, m:].any()  # padding: False, or 0
     engine._PROGRAMS.clear()
+
+
+STOPPING = engine.EarlyStopping(patience=10, min_delta=0.0, validation_split=0.2)
+
+
+def test_early_stopping_matches_keras_fit_seed_by_seed():
+    # fit(validation_split=0.2, callbacks=[EarlyStopping(patience=10,
+    # restore_best_weights=True)]): 24 rows train (one batch, so no shuffle order to differ
+    # in), the last 6 watch val_loss, which includes the penalty. At learning rate 1e-2 the
+    # members stop after 20-30 epochs (at 1e-3 some run all 4000: tried, they agree too).
+    keras = backend.keras()
+    members = [engine.Member(0), engine.Member(1, "l2", {"hidden_kernel": 1e-3}),
+               engine.Member(2), engine.Member(3, "l2", {"hidden_kernel": 1e-2})]
+    result = engine.train(SPLIT, members, hidden_units=HIDDEN, epochs=4000, batch_size=32,
+                          learning_rate=1e-2, early_stopping=STOPPING, progress=False,
+                          curves=False)
+    assert (result.epochs_run < 100).all() and (result.best_epoch < result.epochs_run).all()
+    for k, member in enumerate(members):
+        model = models.mlp(HIDDEN, member.kind, member.penalties, learning_rate=1e-2)
+        model.set_weights(models.initial_weights(member.seed, HIDDEN))
+        callback = keras.callbacks.EarlyStopping(monitor="val_loss", patience=10,
+                                                 restore_best_weights=True)
+        history = model.fit(SPLIT.x_train, SPLIT.y_train, epochs=4000, batch_size=32,
+                            validation_split=0.2, callbacks=[callback], verbose=0).history
+        assert result.epochs_run[k] == len(history["loss"]), f"member {k}"
+        assert result.best_epoch[k] == callback.best_epoch + 1, f"member {k}"
+        for group, theirs, ours in zip(models.GROUPS, model.get_weights(), result.weights):
+            np.testing.assert_allclose(ours[k], theirs, atol=1e-5, rtol=0,
+                                       err_msg=f"member {k}, {group}")
+        accuracy = np.mean((model.predict(SPLIT.x_test, verbose=0)[:, 0] > 0.5) == SPLIT.y_test)
+        assert result.final_test_score[k] == accuracy, f"member {k}"
+        # The history stops where the member did.
+        assert np.isnan(result.history["train_loss"][result.epochs_run[k]:, k]).all()
+        assert np.isfinite(result.history["train_loss"][:result.epochs_run[k], k]).all()
+
+
+def test_early_stopping_keeps_the_best_epoch_and_members_stop_on_their_own():
+    # A member alone, and in a population with its own rows (a fold of another size), ends
+    # with the weights that training without early stopping reaches at its best epoch, on the
+    # same first 80% of its rows.
+    source = real("breast_cancer")
+    split, task = source.split, source.task
+    short = data.Split(split.x_train[:200], split.y_train[:200], split.x_test, split.y_test)
+    members = [engine.Member(0, "l2", {"hidden_kernel": 1e-3}), engine.Member(1, data=short)]
+    kwargs = dict(hidden_units=(16, 8), task=task, batch_size=32, learning_rate=1e-2,
+                  progress=False, curves=False)
+    together = engine.train(split, members, epochs=300, early_stopping=STOPPING, **kwargs)
+    assert (together.epochs_run < 300).all()
+    for k, member in enumerate(members):
+        rows = member.data or split
+        cut = STOPPING.cut(len(rows.y_train))
+        first = data.Split(rows.x_train[:cut], rows.y_train[:cut], rows.x_test, rows.y_test)
+        plain = engine.train(first, [dataclasses.replace(member, data=None)],
+                             epochs=int(together.best_epoch[k]), **kwargs)
+        for ours, theirs in zip(together.weights, plain.weights, strict=True):
+            np.testing.assert_allclose(ours[k], theirs[0], atol=1e-6, rtol=0,
+                                       err_msg=f"member {k}")
+        alone = engine.train(split, [member], epochs=300, early_stopping=STOPPING, **kwargs)
+        assert alone.epochs_run[0] == together.epochs_run[k]
+        assert alone.best_epoch[0] == together.best_epoch[k]
+
+
+def test_early_stopping_refuses_a_split_that_leaves_no_rows():
+    with pytest.raises(ValueError, match="validation_split = 0.99 leaves 0 of 30 training"):
+        engine.train(SPLIT, [engine.Member(0)], hidden_units=8, epochs=2, batch_size=32,
+                     learning_rate=1e-3, progress=False,
+                     early_stopping=engine.EarlyStopping(validation_split=0.99))

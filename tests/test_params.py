@@ -1,6 +1,7 @@
 """params.yaml validation: good values parse, every bad one names its key, value and rule."""
 
 import copy
+import re
 from pathlib import Path
 
 import pytest
@@ -91,6 +92,9 @@ def test_lambda_in_every_form_a_user_types(text, expected):
     ("grid.values", [1e-3, 1e-3], "distinct numbers"),
     ("data.random_state", -1, "a seed from 0"),
     ("selection.draws", 1000, "at most replication.draws (100)"),
+    ("train.early_stopping", "on", "{patience: 10, min_delta: 0}"),
+    ("train.early_stopping", 10, "null for none, or auto"),
+    ("train.validation_split", 1.0, "between 0 and 1"),
 ])
 def test_bad_values_name_key_value_and_rule(key, value, allowed):
     with pytest.raises(params.ParamsError) as error:
@@ -233,3 +237,25 @@ def test_a_flat_row_under_a_layer_that_needs_axes_says_data_shape_is_null():
                                                  r"axes .*; data.shape is null, so a row is a "
                                                  "flat list of its features"):
         params.network(p.model, p.data.shape, 10, features=64)
+
+
+def test_early_stopping_is_off_on_two_moons_and_on_elsewhere_unless_set():
+    assert params.parse(copy.deepcopy(RAW)).train.early_stopping is None
+    chosen = with_value("data.source", "breast_cancer")
+    assert params.parse(chosen).train.early_stopping == params.Stopping(10, 0.0)
+    chosen["train"]["early_stopping"] = None
+    assert params.parse(chosen).train.early_stopping is None
+    chosen = with_value("train.early_stopping", {"patience": 3, "min_delta": 1e-4})
+    assert params.parse(chosen).train.early_stopping == params.Stopping(3, 1e-4)
+
+
+@pytest.mark.parametrize("value, message", [
+    ({"patience": -1, "min_delta": 0}, "train.early_stopping.patience = -1 is not allowed; "
+                                       "expected a whole number >= 0"),
+    ({"patience": 10, "min_delta": -0.1}, "train.early_stopping.min_delta = -0.1"),
+    ({"patience": 10}, "missing key train.early_stopping.min_delta"),
+    ({"patience": 10, "min_delta": 0, "baseline": 1}, "unknown key train.early_stopping.baseline"),
+])
+def test_early_stopping_settings_are_checked_by_name(value, message):
+    with pytest.raises(params.ParamsError, match=re.escape(message)):
+        params.parse(with_value("train.early_stopping", value))

@@ -21,6 +21,7 @@ epoch.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import threading
@@ -99,6 +100,11 @@ class Result:
     weights: tuple[np.ndarray, ...]  # final weights, stacked per member, in `groups` order
     diverged_at: np.ndarray  # first epoch whose loss is NaN or infinite, -1 where none is
     groups: tuple[str, ...]  # the weights' names (`Network.groups`)
+    # [K]: the epochs each member trained (all of them without early stopping; the history's
+    # records past a member's are NaN), and the epoch whose weights it ended with, counted
+    # from 1 (that is the last epoch run without early stopping).
+    epochs_run: np.ndarray
+    best_epoch: np.ndarray
 
     def norms(self) -> dict[str, np.ndarray]:
         """The L2 (Frobenius) norm of each weight group, per member."""
@@ -115,6 +121,49 @@ class State(NamedTuple):
     moments: tuple
     velocities: tuple
     step: object  # Adam's step count (a float32 scalar)
+
+
+@dataclass(frozen=True)
+class EarlyStopping:
+    """Keras' `fit(validation_split=validation_split, callbacks=[EarlyStopping(
+    monitor="val_loss", patience=patience, min_delta=min_delta, restore_best_weights=True)])`,
+    for each member on its own.
+
+    The validation rows are the last `validation_split` of each member's training rows, taken
+    before any shuffling (as `fit` takes them); the member trains on the rest. After each epoch
+    the loss on the validation rows, with the penalty (as Keras' `val_loss` has it), is an
+    improvement when it is below the best so far by more than `min_delta`; a member stops when
+    `patience` epochs have passed without one (never after its first epoch), and ends with the
+    weights of its best epoch, whether it stopped or ran every epoch."""
+
+    patience: int = 10
+    min_delta: float = 0.0
+    validation_split: float = 0.2
+
+    def cut(self, rows: int) -> int:
+        """How many of `rows` training rows train (the rest validate), as Keras cuts them."""
+        return int(math.floor(rows * (1.0 - self.validation_split)))
+
+
+class Watch(NamedTuple):
+    """Early stopping's state, per member ([K] each, and the best weights stacked per member
+    in `Network.groups` order)."""
+
+    best_weights: tuple
+    best_loss: object  # the lowest validation loss so far (+inf before the first epoch)
+    best_epoch: object  # the epoch of `best_weights`, counted from 0 (int32)
+    wait: object  # epochs since the last improvement, as Keras' callback counts them (int32)
+    stopped: object  # bool
+    epochs_run: object  # int32
+
+
+class Validation(NamedTuple):
+    """The rows early stopping watches: shared ([rows, ...]) or each member's own; `counts`
+    ([K]) say how many of each member's are real where they differ in number."""
+
+    x: object
+    y: object
+    counts: object
 
 
 class Coefficients(NamedTuple):
@@ -330,6 +379,34 @@ class Layout:
     own_rows: bool
     curves: bool
     ragged: bool = False
+    stopping: EarlyStopping | None = None  # each member stops on its own (`EarlyStopping`)
+
+
+def _selected(mask, new: tuple, old: tuple) -> tuple:
+    """Per member ([K] booleans): its arrays from `new` where `mask` holds, from `old` elsewhere."""
+    tf = backend.tensorflow()
+
+    return tuple(tf.where(tf.reshape(mask, [-1] + [1] * (a.shape.rank - 1)), a, b)
+                 for a, b in zip(new, old, strict=True))
+
+
+def watch_epoch(watch: Watch, stopping: EarlyStopping, epoch, weights, validation_loss) -> Watch:
+    """Keras' `EarlyStopping.on_epoch_end` for every member still training, after `epoch`
+    (counted from 0) has left it with `weights` and `validation_loss` ([K], with the penalty);
+    stopped members keep their state."""
+    tf = backend.tensorflow()
+
+    active = tf.logical_not(watch.stopped)
+    improved = active & (validation_loss + stopping.min_delta < watch.best_loss)
+    wait = tf.where(improved, 0, watch.wait + 1)
+    stop = active & tf.logical_not(improved) & (wait >= stopping.patience) & (epoch > 0)
+    return Watch(
+        best_weights=_selected(improved, weights, watch.best_weights),
+        best_loss=tf.where(improved, validation_loss, watch.best_loss),
+        best_epoch=tf.where(improved, epoch, watch.best_epoch),
+        wait=tf.where(active, wait, watch.wait),
+        stopped=watch.stopped | stop,
+        epochs_run=tf.where(active, epoch + 1, watch.epochs_run))
 
 
 def _build_program(layout: Layout):
@@ -342,9 +419,15 @@ def _build_program(layout: Layout):
     n_batches = -(-n_train // batch_size)
     padded = n_batches * batch_size
 
+    stopping = layout.stopping
+
     @tf.function(jit_compile=True, reduce_retracing=True, autograph=False)
     def run_chunk(state: State, first_epoch, n_epochs, scales, rows: Rows, seeds,
-                  coefficients: Coefficients, learning_rate):
+                  coefficients: Coefficients, learning_rate, watch: Watch | tuple = (),
+                  validation: Validation | tuple = ()):
+        """`n_epochs` epochs from `first_epoch` (fewer where every member has stopped early:
+        with `layout.stopping`, `watch` carries early stopping's state and `validation` its
+        rows). Returns the state, the records ([chunk, records, K]) and the watch."""
         members = tf.shape(seeds)[0]
         chunk = tf.shape(scales)[0]
         x_train, y_train, x_test, y_test, train_counts, test_counts = rows
@@ -365,10 +448,11 @@ def _build_program(layout: Layout):
             mask = tf.cast(tf.range(padded) < real_rows, tf.float32)
             return order, mask
 
-        def epoch_body(i, state, records):
+        def epoch_body(i, state, records, watch):
             epoch = first_epoch + i
             scale = scales[i]
             order, mask = batches(epoch)
+            before = state
 
             def one_batch(idx, real, state, sums):
                 batch = Batch(tf.gather(x_train, idx, batch_dims=int(own_rows)),
@@ -402,12 +486,28 @@ def _build_program(layout: Layout):
                                                     coefficients.l2)]
             row = tf.stack(row)
             records = tf.tensor_scatter_nd_update(records, [[i]], row[None])
-            return i + 1, state, records
+            if stopping is not None:
+                # A stopped member's epoch is computed with the others' and thrown away.
+                active = tf.logical_not(watch.stopped)
+                state = State(_selected(active, state.weights, before.weights),
+                              _selected(active, state.moments, before.moments),
+                              _selected(active, state.velocities, before.velocities),
+                              state.step)
+                _, loss, _ = measure(task, network, state.weights, validation.x, validation.y,
+                                     validation.counts if ragged else None)
+                loss += scale * penalty(state.weights, coefficients.l1, coefficients.l2)
+                watch = watch_epoch(watch, stopping, epoch, state.weights, loss)
+            return i + 1, state, records, watch
+
+        def going(i, state, records, watch):
+            if stopping is None:
+                return i < n_epochs
+            return (i < n_epochs) & tf.logical_not(tf.reduce_all(watch.stopped))
 
         records = tf.zeros([chunk, len(records_of(curves)), members])
-        _, state, records = tf.while_loop(lambda i, *_: i < n_epochs, epoch_body,
-                                          (tf.constant(0), state, records))
-        return state, records
+        _, state, records, watch = tf.while_loop(going, epoch_body,
+                                                 (tf.constant(0), state, records, watch))
+        return state, records, watch
 
     def evaluate(weights, rows: Rows):
         """`measure` of every member on the training rows and on the test rows, in one program
@@ -532,8 +632,11 @@ def train(split: Split, members: list[Member], *, network: Network | None = None
           epochs: int, batch_size: int, learning_rate: float, task: Task = tasks.BINARY,
           shuffle: bool = True, initial: tuple[np.ndarray, ...] | None = None,
           label: str = "train", progress: bool | None = None,
-          members_per_call: int | None = None, curves: bool = True) -> Result:
-    """Train every member for `epochs` epochs and return their histories and final weights.
+          members_per_call: int | None = None, curves: bool = True,
+          early_stopping: EarlyStopping | None = None) -> Result:
+    """Train every member for `epochs` epochs and return their histories and final weights;
+    with `early_stopping`, each member on the first part of its training rows, until its loss
+    on the rest stops improving (`EarlyStopping`), ending with its best epoch's weights.
 
     The network: `network` (`weightreg.layers`), or the MLP shorthand: the split's inputs,
     Dense(width, relu) for each of `hidden_units` (one width or a list), then the task's output
@@ -555,7 +658,7 @@ def train(split: Split, members: list[Member], *, network: Network | None = None
     if network is None:
         network = Network.mlp(widths(hidden_units), split.x_train.shape[-1], task.outputs)
     k = len(members)
-    rows = _rows(split, members)
+    rows = _rows(split, members, early_stopping)
     layouts = _batches_per_epoch(rows, batch_size)
     if len(set(layouts)) > 1:  # members' own rows fall into different numbers of batches
         parts = [np.flatnonzero(layouts == n) for n in sorted(set(layouts))]
@@ -564,7 +667,8 @@ def train(split: Split, members: list[Member], *, network: Network | None = None
                               learning_rate=learning_rate, task=task, shuffle=shuffle,
                               initial=initial and tuple(w[part] for w in initial),
                               label=label, progress=progress,
-                              members_per_call=members_per_call, curves=curves)
+                              members_per_call=members_per_call, curves=curves,
+                              early_stopping=early_stopping)
                         for part in parts], parts)
     per_member = _member_arrays(members, network, epochs, initial)
     on_gpu = bool(tf.config.list_physical_devices("GPU"))
@@ -578,7 +682,8 @@ def train(split: Split, members: list[Member], *, network: Network | None = None
     work = [({name: a if name in rows.shared else a[padded[g * size:(g + 1) * size]]
                 for name, a in rows.arrays.items()},
                per_member.take(padded[g * size:(g + 1) * size]),
-               task, network, epochs, batch_size, shuffle, learning_rate, curves)
+               task, network, epochs, batch_size, shuffle, learning_rate, curves,
+               early_stopping)
             for g in range(n_groups)]
 
     def members_of(g: int) -> str:
@@ -596,9 +701,12 @@ def train(split: Split, members: list[Member], *, network: Network | None = None
 
     records = joined(lambda run: run.records, axis=-1)  # [epochs, records, K]
     final = {name: joined(lambda run: run.final[name]) for name in runs[0].final}
+    epochs_run, best_epoch = joined(lambda run: run.epochs_run), joined(lambda run: run.best_epoch)
+    run = np.arange(epochs)[:, None] < epochs_run[None, :]  # [epochs, K]: the epochs trained
+    records[np.broadcast_to(~run[:, None, :], records.shape)] = np.nan
     # The train records of an epoch come from the weights before its updates, so the final
     # losses catch a last update that went bad.
-    finite = np.isfinite(records).all(axis=1)  # [epochs, K]
+    finite = np.isfinite(records).all(axis=1) | ~run  # [epochs, K]
     finite[-1] &= np.isfinite(final["train_loss"]) & np.isfinite(final["test_loss"])
     history = {name: records[:, r, :] for r, name in enumerate(records_of(curves))}
     # Scores from the targets: shared ([rows]) or the members' own ([K, rows]), either of which
@@ -621,38 +729,61 @@ def train(split: Split, members: list[Member], *, network: Network | None = None
         weights=tuple(joined(lambda run, g=g: run.weights[g])
                       for g in range(len(per_member.initial))),
         diverged_at=np.where(finite.all(axis=0), -1, np.argmin(finite, axis=0)),
-        groups=network.groups)
+        groups=network.groups, epochs_run=epochs_run, best_epoch=best_epoch)
 
 
 @dataclass(frozen=True)
 class _RowArrays:
-    arrays: dict[str, np.ndarray]  # x_train, y_train, x_test, y_test; and train_counts and
-    # test_counts ([K]) where members' own rows differ in number (padded to the longest)
+    arrays: dict[str, np.ndarray]  # x_train, y_train, x_test, y_test (and x_val, y_val with
+    # early stopping); and train_counts, test_counts (val_counts) ([K]) where members' own rows
+    # differ in number (padded to the longest)
     shared: frozenset[str]  # the names of arrays that all members share (no member axis)
 
 
-def _rows(split: Split, members: list[Member]) -> _RowArrays:
-    """The training and test rows: the split for all, or stacked per member where any member
+def _rows(split: Split, members: list[Member],
+          early_stopping: EarlyStopping | None = None) -> _RowArrays:
+    """The training and test rows (and with `early_stopping`, the validation rows cut from the
+    end of the training rows): the split's for all, or stacked per member where any member
     brings its own (members without their own get the split's). Own rows that differ in number
     are padded with copies of the member's last row, and counted."""
-    names = ("x_train", "y_train", "x_test", "y_test")
+    parts = ("train", "test") + (("val",) if early_stopping else ())
+    names = tuple(f"{axis}_{part}" for part in parts for axis in "xy")
+
+    def arrays_of(rows: Split) -> dict[str, np.ndarray]:
+        arrays = {name: getattr(rows, name) for name in ("x_train", "y_train", "x_test",
+                                                         "y_test")}
+        if early_stopping:
+            n = len(rows.y_train)
+            cut = early_stopping.cut(n)
+            if cut == 0 or cut == n:
+                raise ValueError(
+                    f"validation_split = {early_stopping.validation_split!r} leaves {cut} of "
+                    f"{n} training rows to train on and {n - cut} to validate; expected a "
+                    "fraction that leaves rows on both sides")
+            for axis in "xy":
+                whole = arrays[f"{axis}_train"]
+                arrays[f"{axis}_train"], arrays[f"{axis}_val"] = whole[:cut], whole[cut:]
+        return arrays
+
     if all(member.data is None for member in members):
-        return _RowArrays({name: getattr(split, name) for name in names}, frozenset(names))
-    own = [member.data or split for member in members]
+        return _RowArrays(arrays_of(split), frozenset(names))
+    shared = arrays_of(split)
+    own = [arrays_of(member.data) if member.data is not None else shared
+           for member in members]
     arrays = {}
     for name in names:
-        parts = [getattr(rows, name) for rows in own]
-        shapes = {part.shape[1:] for part in parts}
+        pieces = [rows[name] for rows in own]
+        shapes = {piece.shape[1:] for piece in pieces}
         if len(shapes) != 1:
             raise ValueError(f"members' {name} differ in shape {sorted(shapes)}; one engine "
                              "call needs the same inputs per row")
-        width = max(len(part) for part in parts)
-        arrays[name] = np.stack([np.concatenate([part, np.repeat(part[-1:], width - len(part),
-                                                                 axis=0)]) for part in parts])
-    if any(len({len(getattr(rows, f"y_{part}")) for rows in own}) > 1
-           for part in ("train", "test")):
-        for part in ("train", "test"):
-            arrays[f"{part}_counts"] = np.array([len(getattr(rows, f"y_{part}")) for rows in own],
+        width = max(len(piece) for piece in pieces)
+        arrays[name] = np.stack([np.concatenate([piece, np.repeat(piece[-1:], width - len(piece),
+                                                                  axis=0)])
+                                 for piece in pieces])
+    if any(len({len(rows[f"y_{part}"]) for rows in own}) > 1 for part in parts):
+        for part in parts:
+            arrays[f"{part}_counts"] = np.array([len(rows[f"y_{part}"]) for rows in own],
                                                 np.int32)
     return _RowArrays(arrays, frozenset())
 
@@ -688,7 +819,8 @@ def _joined(results: list[Result], parts: list[np.ndarray]) -> Result:
         final_test_rows=members(lambda r: padded(r.final_test_rows)),
         test_counts=members(lambda r: r.test_counts),
         weights=tuple(members(lambda r, g=g: r.weights[g]) for g in range(len(results[0].weights))),
-        diverged_at=members(lambda r: r.diverged_at), groups=results[0].groups)
+        diverged_at=members(lambda r: r.diverged_at), groups=results[0].groups,
+        epochs_run=members(lambda r: r.epochs_run), best_epoch=members(lambda r: r.best_epoch))
 
 
 @dataclass(frozen=True)
@@ -732,14 +864,25 @@ def _member_arrays(members: list[Member], network: Network, epochs: int,
 def _chunk_inputs(rows: dict[str, np.ndarray], arrays: MemberArrays, chunk: int,
                   learning_rate: float) -> dict[str, object]:
     """A group's inputs to its first chunk of `chunk` epochs, named and ordered as the compiled
-    program's arguments."""
+    program's arguments (early stopping's where `rows` has validation rows)."""
     tf = backend.tensorflow()
 
     weights = tuple(tf.constant(w, tf.float32) for w in arrays.initial)
     zeros = tuple(tf.zeros_like(w) for w in weights)
     # Where every member's rows are all real, the counts the program takes are not used.
     full = {f"{part}_counts": np.full(len(arrays.seeds), rows[f"y_{part}"].shape[-1], np.int32)
-            for part in ("train", "test")}
+            for part in ("train", "test", "val") if f"y_{part}" in rows}
+    stopping = {}
+    if "y_val" in rows:
+        k = len(arrays.seeds)
+        stopping = dict(
+            watch=Watch(weights, tf.fill([k], np.float32(np.inf)), tf.zeros([k], tf.int32),
+                        tf.zeros([k], tf.int32), tf.zeros([k], tf.bool),
+                        tf.zeros([k], tf.int32)),
+            validation=Validation(*(tf.constant(a) for a in (rows["x_val"], rows["y_val"],
+                                                             full["val_counts"]))))
+        rows = {name: a for name, a in rows.items() if not name.endswith("_val")}
+        full.pop("val_counts")
     return dict(
         state=State(weights, zeros, zeros, tf.constant(0.0)),
         first_epoch=tf.constant(0), n_epochs=tf.constant(chunk),
@@ -748,7 +891,7 @@ def _chunk_inputs(rows: dict[str, np.ndarray], arrays: MemberArrays, chunk: int,
         seeds=tf.constant(arrays.seeds),
         coefficients=Coefficients(*(tf.constant(a) for a in (arrays.l1, arrays.l2,
                                                                arrays.decay))),
-        learning_rate=tf.constant(learning_rate, tf.float32))
+        learning_rate=tf.constant(learning_rate, tf.float32), **stopping)
 
 
 def _chunk_scales(scales: np.ndarray, first: int, chunk: int) -> np.ndarray:
@@ -769,36 +912,53 @@ class GroupRun:
     # the mean score contributions (see `Task.scores`) and data losses with the final weights
     test_rows: np.ndarray  # [K, test rows]: each test row's score contribution
     weights: tuple[np.ndarray, ...]  # final weights
+    epochs_run: np.ndarray  # [K] (see `Result`)
+    best_epoch: np.ndarray  # [K], counted from 1
 
 
 def _train_group(rows, arrays: MemberArrays, task, network, epochs, batch_size, shuffle,
-                 learning_rate, curves, report) -> GroupRun:
-    """One compiled population, trained chunk by chunk of epochs, then scored."""
+                 learning_rate, curves, early_stopping, report) -> GroupRun:
+    """One compiled population, trained chunk by chunk of epochs (until every member has
+    stopped, with `early_stopping`), then scored."""
     tf = backend.tensorflow()
 
     ragged = "train_counts" in rows
     run_chunk, evaluate = _program(Layout(task, network, rows["y_train"].shape[-1], batch_size,
                                           shuffle, own_rows=rows["y_train"].ndim == 2,
-                                          curves=curves, ragged=ragged))
+                                          curves=curves, ragged=ragged,
+                                          stopping=early_stopping))
     chunk = min(CHUNK_EPOCHS, epochs)
     inputs = _chunk_inputs(rows, arrays, chunk, learning_rate)
     pieces = []
     for first in range(0, epochs, chunk):
         n = min(chunk, epochs - first)
-        state, records = run_chunk(**{
+        state, records, watch = run_chunk(**{
             **inputs, "first_epoch": tf.constant(first), "n_epochs": tf.constant(n),
             "scales": tf.constant(_chunk_scales(arrays.scales, first, chunk))})
         inputs["state"] = state
         pieces.append(records.numpy()[:n])
+        if early_stopping:
+            inputs["watch"] = watch
         if report:
             report(first + n)
         guard.check()  # a stage whose inputs changed, or whose dvc is gone, stops here
+        if early_stopping and bool(tf.reduce_all(watch.stopped)):
+            break
+    k = len(arrays.seeds)
+    if early_stopping:  # Keras restores the best epoch's weights, stopped early or not
+        weights, epochs_run = watch.best_weights, watch.epochs_run.numpy()
+        best_epoch = watch.best_epoch.numpy() + 1
+    else:
+        weights, epochs_run, best_epoch = state.weights, np.full(k, epochs), np.full(k, epochs)
     (train_score, train_loss, _), (test_score, test_loss, test_rows) = evaluate(
-        state.weights, inputs["rows"])
+        weights, inputs["rows"])
     final = {"train_score": train_score.numpy(), "train_loss": train_loss.numpy(),
              "test_score": test_score.numpy(), "test_loss": test_loss.numpy()}
-    return GroupRun(np.concatenate(pieces), final, test_rows.numpy(),
-                    tuple(w.numpy() for w in state.weights))
+    records = np.concatenate(pieces)
+    records = np.concatenate([records, np.zeros((epochs - len(records),) + records.shape[1:],
+                                                records.dtype)])
+    return GroupRun(records, final, test_rows.numpy(), tuple(w.numpy() for w in weights),
+                    epochs_run.astype(np.int64), best_epoch.astype(np.int64))
 
 
 class _Progress:

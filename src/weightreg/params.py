@@ -33,9 +33,12 @@ CATEGORICAL = ("onehot", "error")  # data.categorical: what to do with a text co
 # several points from one split to the next, which 100 draws measure; a real table's split moves
 # it less, and 20 draws (5 cross-validated) keep the study on 6,000 rows to under 5 minutes.
 TUTORIAL_EPOCHS = 4000
+# Early stopping: never on two moons, whose tutorial trains every one of its 4000 epochs; on
+# every other source Keras' usual patience of 10 (README, "Early stopping").
 AUTO = {"moons": {"hidden_units": 500, "epochs": TUTORIAL_EPOCHS, "draws": 100,
-                  "selection_draws": 20},
-        "other": {"hidden_units": (64, 64), "epochs": 100, "draws": 20, "selection_draws": 5}}
+                  "selection_draws": 20, "early_stopping": None},
+        "other": {"hidden_units": (64, 64), "epochs": 100, "draws": 20, "selection_draws": 5,
+                  "early_stopping": {"patience": 10, "min_delta": 0.0}}}
 
 
 class ParamsError(BadInput):
@@ -95,11 +98,22 @@ class Model:
 
 
 @dataclass(frozen=True)
+class Stopping:
+    """Keras' EarlyStopping(monitor="val_loss", patience, min_delta, restore_best_weights=True)."""
+
+    patience: int = rule("whole")
+    min_delta: float = rule("nonnegative")
+
+
+@dataclass(frozen=True)
 class Train:
     epochs: int = rule("count_or_auto")
     batch_size: int = rule("count")
     learning_rate: float = rule("positive")
     seeds: int = rule("count")
+    # None: every member trains every epoch; auto is resolved by `parse` (see AUTO).
+    early_stopping: Stopping | None = rule("early_stopping")
+    validation_split: float = rule("fraction")  # the last part of the training rows it watches
 
 
 @dataclass(frozen=True)
@@ -288,6 +302,22 @@ def _layers(key: str, value: Any) -> tuple[Layer, ...] | None:
         raise ParamsError(f"params.yaml: {error}") from None
 
 
+def _whole(key: str, value: Any) -> int:
+    number = _integer(key, value)
+    if number < 0:
+        raise _fail(key, value, "a whole number >= 0")
+    return number
+
+
+def _early_stopping(key: str, value: Any) -> Stopping | str | None:
+    if value is None or value == "auto":
+        return value
+    if not isinstance(value, dict):
+        raise _fail(key, value, "{patience: 10, min_delta: 0} (Keras' EarlyStopping), null for "
+                    "none, or auto")
+    return _build(Stopping, value, f"{key}.")
+
+
 def _count_or_auto(key: str, value: Any) -> int | str:
     return value if value == "auto" else _count(key, value)
 
@@ -378,7 +408,7 @@ CHECKERS = {
     "regularizers": _regularizers,
     "count": _count, "integer": _integer, "nonnegative": _nonnegative, "positive": _positive,
     "points": _points, "interpolation": _interpolation, "widths": _widths, "shape": _shape,
-    "layers": _layers,
+    "layers": _layers, "whole": _whole, "early_stopping": _early_stopping,
     "optional_count": _optional_count, "count_or_auto": _count_or_auto, "fraction": _fraction, "source": _one_of(SOURCES),
     "task": _one_of(TASKS), "text": _text, "names": _names, "missing": _one_of(MISSING),
     "categorical": _one_of(CATEGORICAL),
@@ -424,6 +454,9 @@ def parse(raw: Any) -> Params:
             p.model, hidden_units=auto["hidden_units"]))
     if p.train.epochs == "auto":
         p = dataclasses.replace(p, train=dataclasses.replace(p.train, epochs=auto["epochs"]))
+    if p.train.early_stopping == "auto":
+        p = dataclasses.replace(p, train=dataclasses.replace(
+            p.train, early_stopping=auto["early_stopping"] and Stopping(**auto["early_stopping"])))
     if p.replication.draws == "auto":
         p = dataclasses.replace(p, replication=dataclasses.replace(p.replication,
                                                                    draws=auto["draws"]))

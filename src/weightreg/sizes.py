@@ -15,6 +15,7 @@ within a small factor, which is all a refusal needs.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 from dataclasses import dataclass
@@ -43,6 +44,9 @@ class Need:
     rest: int = 1  # a factor of the members that no key sets alone (configurations)
     rows: float = 1.0  # the share of the training rows a member trains on (a fold's)
     curves: bool = False  # the test rows scored every epoch (a learning curve)
+    # Early stopping (train.early_stopping): the last `validation_split` of the rows is scored
+    # every epoch instead of trained on, and each member keeps a copy of its best weights.
+    validation_split: float = 0.0
 
     @property
     def members(self) -> int:
@@ -79,7 +83,9 @@ def needs(params: Params, boundaries: bool = True) -> list[Need]:
     settings = len(replication.settings(params))
     folds = params.selection.folds
     train = {"train.seeds": seeds}
-    return [
+    held = params.train.validation_split if params.train.early_stopping else 0.0
+    return [dataclasses.replace(need, validation_split=held)
+            if need.stage not in UNSTOPPED else need for need in [
         Need("baseline", train, epochs, "train.epochs", curves=True),
         Need("regularized", train, epochs, "train.epochs", curves=True),
         Need("grid", train, epochs, "train.epochs", rest=grids),
@@ -101,7 +107,10 @@ def needs(params: Params, boundaries: bool = True) -> list[Need]:
                            "replication.seeds": params.replication.seeds}, epochs,
              "train.epochs", own_rows=True, rest=len(params.grid.values),
              rows=(folds - 1) / folds),
-    ]
+    ]]
+
+
+UNSTOPPED = ("progressive",)  # stages that train every epoch whatever train.early_stopping says
 
 
 def before(params: Params) -> None:
@@ -168,7 +177,8 @@ def check(params: Params, network: Network, train_rows: int, test_rows: int) -> 
 
     def parts_of(need: Need) -> dict[str, float]:
         return {
-            "weights": need.members * weights * FLOAT * COPIES_OF_WEIGHTS,
+            "weights": need.members * weights * FLOAT * (COPIES_OF_WEIGHTS
+                                                         + (need.validation_split > 0)),
             "records": need.members * need.epochs * FLOAT * (1 + 6 * COPIES_OF_RECORDS),
             "rows": need.members * rows * FLOAT if need.own_rows else 0,
             "activations": min(group, need.members) * (batch + evaluated) * values * FLOAT * 3,

@@ -40,11 +40,27 @@ def t_intervals(rows) -> tuple[np.ndarray, np.ndarray]:
     from scipy.stats import t
 
     rows = np.asarray(rows, dtype=np.float64)
+    if np.isnan(rows).any():  # members that stopped early: each row over the others
+        return _t_intervals_ragged(rows)
     mean = rows.mean(axis=1)
     if rows.shape[1] < 2:
         return mean, mean
     half = t.ppf((1 + CONFIDENCE) / 2, rows.shape[1] - 1) * rows.std(axis=1, ddof=1)
     half /= np.sqrt(rows.shape[1])
+    return mean - half, mean + half
+
+
+def _t_intervals_ragged(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`t_intervals` of each row's values that are not NaN (a row of one: no width)."""
+    from scipy.stats import t
+
+    counts = np.sum(~np.isnan(rows), axis=1)
+    mean = np.nanmean(rows, axis=1)
+    several = counts >= 2
+    half = np.zeros_like(mean)
+    spread = np.nanstd(rows[several], axis=1, ddof=1)
+    half[several] = t.ppf((1 + CONFIDENCE) / 2, counts[several] - 1) * spread
+    half[several] /= np.sqrt(counts[several])
     return mean - half, mean + half
 
 

@@ -74,14 +74,20 @@ class Outcome:
     norms: dict[str, np.ndarray]  # the L2 norm of each weight group
     # [seeds, test rows]: which test rows each member classifies right, or their squared errors
     test_rows: np.ndarray
-    history: dict[str, np.ndarray]  # per epoch: [epochs, seeds]
+    history: dict[str, np.ndarray]  # per epoch: [epochs, seeds]; NaN past a member's epochs
     weights: tuple[np.ndarray, ...]  # final weights [seeds, ...], in `Network.groups` order
+    # With early stopping (None without): the epochs each member trained, and the epoch,
+    # counted from 1, whose weights it kept.
+    epochs_run: np.ndarray | None = None
+    best_epoch: np.ndarray | None = None
 
     def measure(self, name: str) -> np.ndarray:
         """A per-member column by its table name: `test_score`, `test_loss`,
         `hidden_kernel_norm`, ..."""
         if name.endswith("_norm"):
             return self.norms[name[:-5]]
+        if name in ("epochs_run", "best_epoch"):
+            return getattr(self, name)
         split, _, what = name.partition("_")
         return getattr(self, f"{split}_{what}")
 
@@ -92,13 +98,39 @@ def score(task: Task, split: str = "test") -> str:
     return f"{split}_score"
 
 
+def early_stopping(params: Params) -> engine.EarlyStopping | None:
+    """train.early_stopping and train.validation_split, as the engine takes them."""
+    stopping = params.train.early_stopping
+    return stopping and engine.EarlyStopping(stopping.patience, stopping.min_delta,
+                                             params.train.validation_split)
+
+
+def check_stopping(params: Params, train_rows: int) -> None:
+    """Refuse (`BadInput`) a train.validation_split that leaves no rows to train on or none
+    to validate, in the split's `train_rows` or in the smallest of selection's folds."""
+    stopping = early_stopping(params)
+    if stopping is None:
+        return
+    smallest = train_rows - -(-train_rows // params.selection.folds)
+    for rows in sorted({smallest, train_rows}):
+        cut = stopping.cut(rows)
+        if cut == 0 or cut == rows:
+            raise io.BadInput(
+                f"params.yaml: train.validation_split = {stopping.validation_split!r} leaves "
+                f"{cut} of {rows} training rows to train on and {rows - cut} to watch early "
+                "stopping; expected a fraction that leaves rows on both sides (or "
+                "train.early_stopping: null)")
+
+
 def sweep(params: Params, dataset: Dataset, configurations: Sequence[Configuration],
           stage: str, seeds: Sequence[int] | None = None, epochs: int | None = None,
-          curves: bool = False, network: Network | None = None) -> list[Outcome]:
+          curves: bool = False, network: Network | None = None,
+          stopping: bool = True) -> list[Outcome]:
     """Train every configuration once per seed (default: seeds 0 .. train.seeds-1) in one
-    engine call, with the model (or `network`) and training settings of params.yaml. The test
-    metrics of every epoch (for `curves()`) are recorded only when asked for: they cost a
-    forward pass over the test rows each epoch.
+    engine call, with the model (or `network`) and training settings of params.yaml, early
+    stopping included unless `stopping` is False. The test metrics of every epoch (for
+    `curves()`) are recorded only when asked for: they cost a forward pass over the test rows
+    each epoch.
 
     A member whose loss turns NaN or infinite fails the stage: its metrics would be
     meaningless, and a failure writes nothing, so earlier outputs stay intact.
@@ -110,7 +142,9 @@ def sweep(params: Params, dataset: Dataset, configurations: Sequence[Configurati
                           task=dataset.task, epochs=epochs or params.train.epochs,
                           batch_size=params.train.batch_size,
                           learning_rate=params.train.learning_rate, label=stage,
-                          curves=curves)
+                          curves=curves,
+                          early_stopping=early_stopping(params) if stopping else None)
+    stopped = early_stopping(params) is not None and stopping
     bad = np.flatnonzero(result.diverged_at >= 0)
     if bad.size:
         n = len(seeds)
@@ -131,7 +165,9 @@ def sweep(params: Params, dataset: Dataset, configurations: Sequence[Configurati
             {group: values[mine] for group, values in norms.items()},
             result.final_test_rows[mine, :result.test_counts[mine.start]],  # without padding
             {name: values[:, mine] for name, values in result.history.items()},
-            tuple(w[mine] for w in result.weights)))
+            tuple(w[mine] for w in result.weights),
+            result.epochs_run[mine] if stopped else None,
+            result.best_epoch[mine] if stopped else None))
     return outcomes
 
 
@@ -143,14 +179,21 @@ def network_of(params: Params, dataset: Dataset) -> Network:
 
 
 def measures(outcome: Outcome) -> tuple[str, ...]:
-    """The per-member columns of a full table: the task's scores, the losses, weight norms."""
+    """The per-member columns of a full table: the task's scores, the losses, weight norms,
+    and with early stopping its epochs."""
     return (score(outcome.task, "train"), score(outcome.task), "train_loss", "test_loss",
-            *(f"{group}_norm" for group in outcome.norms))
+            *(f"{group}_norm" for group in outcome.norms), *stopping_measures(outcome))
 
 
 def scores(outcome: Outcome) -> tuple[str, ...]:
-    """The per-member columns of a lean table: the task's scores."""
-    return score(outcome.task, "train"), score(outcome.task)
+    """The per-member columns of a lean table: the task's scores (and early stopping's
+    epochs)."""
+    return score(outcome.task, "train"), score(outcome.task), *stopping_measures(outcome)
+
+
+def stopping_measures(outcome: Outcome) -> tuple[str, ...]:
+    """With early stopping: each member's epochs trained and the epoch it kept."""
+    return ("epochs_run", "best_epoch") if outcome.epochs_run is not None else ()
 
 
 def members_table(outcomes: Sequence[Outcome], test_rows: bool = False,
@@ -374,13 +417,18 @@ def curves(outcome: Outcome) -> dict[str, np.ndarray]:
     """Per-epoch means over seeds, with the scores' 95% intervals: learning curves as
     plot-data columns, every CURVE_EVERY-th epoch and the last."""
     epochs = len(outcome.history["test_score"])
+    if outcome.epochs_run is not None:  # early stopping: to the last epoch any member ran
+        epochs = int(outcome.epochs_run.max())
     keep = np.unique(np.r_[np.arange(CURVE_EVERY - 1, epochs, CURVE_EVERY), epochs - 1])
     columns = {"epoch": keep + 1}
+    if outcome.epochs_run is not None:  # each epoch's means are over the members it trained
+        columns["members_training"] = np.sum(keep[:, None] < outcome.epochs_run[None, :], axis=1)
     for record in ("score", "loss"):
         for split in ("train", "test"):
             values = outcome.history[f"{split}_{record}"][keep].astype(np.float64)
             name = score(outcome.task, split) if record == "score" else f"{split}_loss"
-            columns[name] = values.mean(axis=1)
+            columns[name] = (values.mean(axis=1) if outcome.epochs_run is None
+                             else np.nanmean(values, axis=1))
             if record == "score":
                 columns[f"{name}_lo"], columns[f"{name}_hi"] = stats.t_intervals(values)
     return columns
@@ -390,5 +438,9 @@ def headline(outcome: Outcome, result: Mapping[str, float], epochs: int) -> str:
     """`N seeds x E epochs: test accuracy 0.943 (sd 0.000)` for a stage's result line: the
     mean over seeds, and their standard deviation (seed noise, not an interval)."""
     key = score(outcome.task)
-    return (f"{len(outcome.seeds)} seeds x {epochs} epochs: test {outcome.task.score_name} "
+    length = f"{epochs} epochs"
+    if outcome.epochs_run is not None:
+        length = (f"up to {epochs} epochs (early stopping: {outcome.epochs_run.min()} to "
+                  f"{outcome.epochs_run.max()} run)")
+    return (f"{len(outcome.seeds)} seeds x {length}: test {outcome.task.score_name} "
             f"{result[key]:.3f} (sd {result[key + '_std']:.3f})")

@@ -140,9 +140,12 @@ def seconds(params: Params, dataset, measured: Rate) -> dict[str, float]:
     stages: dict[str, float] = {}
     for need in sizes.needs(params, boundaries):
         groups, size = engine.group_sizes(need.members, engine.CPU_GROUP, engine.SPLIT)
-        batches = math.ceil(len(split.y_train) * need.rows / batch)
+        rows = len(split.y_train) * need.rows
+        batches = math.ceil(rows * (1 - need.validation_split) / batch)
         if need.curves:  # the test rows, scored forward only: about a third of a batch's work
             batches += math.ceil(len(split.y_test) / batch) / 3
+        if need.validation_split:  # early stopping's rows, scored forward only
+            batches += math.ceil(rows * need.validation_split / batch) / 3
         # Groups at once: as measured for two, for as many as there are CPUs (and groups).
         at_once = min(groups, cpus) * measured.parallel / 2 if groups > 1 and cpus > 1 else 1.0
         train = need.epochs * batches * measured.step(size) * groups / at_once
@@ -166,5 +169,7 @@ def estimate(params: Params, dataset) -> str:
     stages = seconds(params, dataset, rate(params, dataset))
     total = sum(stages.values())
     largest = sorted(stages, key=stages.get, reverse=True)[:3]
-    return (f"the whole study: about {total:.0f} s on this machine ("
+    sooner = (", less as members stop early, every epoch counted here"
+              if params.train.early_stopping else "")
+    return (f"the whole study: about {total:.0f} s on this machine{sooner} ("
             + ", ".join(f"{stage} {stages[stage]:.0f} s" for stage in largest) + ")")

@@ -26,11 +26,13 @@ def run(params: Params, *, data: str, members: str, curves: str, levels: str,
     kind = params.regularizer
     smithing_lambda = schedules.smithing(smithing.epochs, smithing.points, smithing.interpolation)
     repeated_lambda = schedules.repeated(trained, repeated.levels, repeated.epochs_per_level)
-    # Two engine calls of the same shape share one compiled program.
+    # Two engine calls of the same shape share one compiled program. No early stopping: the
+    # schedules are the study, and they need every epoch.
     (smith,) = study.sweep(params, dataset, [scheduled("smithing", kind, smithing_lambda)],
-                           "progressive", epochs=smithing.epochs, curves=True)
+                           "progressive", epochs=smithing.epochs, curves=True, stopping=False)
     (levelled,) = study.sweep(params, dataset, [scheduled("repeated", kind, repeated_lambda)],
-                              "progressive", epochs=repeated_epochs, curves=True)
+                              "progressive", epochs=repeated_epochs, curves=True,
+                              stopping=False)
     smith_summary, curve = study.summary(smith), study.curves(smith)
     score = study.score(smith.task)
     # The test score at the end of the plain training, then at the end of each level.

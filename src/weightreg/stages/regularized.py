@@ -6,6 +6,8 @@ its p-value, and a model that scores no better than a predictor that ignores the
 majority class; for regression the mean, R² 0) is said to, in the result line and in the
 metrics (`beats_trivial`, `baseline_beats_trivial`), whatever the penalty does to it."""
 
+import numpy as np
+
 from weightreg import data as prepared, io, study
 from weightreg.params import Params
 
@@ -37,7 +39,10 @@ def run(params: Params, *, data: str, baseline: str, members: str, curves: str,
                # The test loss moves with lambda where a few rows of accuracy may not.
                "test_loss": float(outcome.test_loss.mean()),
                f"trivial_{score}": trivial, "beats_trivial": result[score] > trivial,
-               "baseline_beats_trivial": baseline_score > trivial}),
+               "baseline_beats_trivial": baseline_score > trivial}
+            # With early stopping: how long the headline's members trained, in epochs.
+            | ({} if outcome.epochs_run is None else
+               {"epochs_run": float(np.median(outcome.epochs_run))})),
     })
     # Said whatever the penalty does: a gain between two models that explain nothing is none.
     below = [who for who, value in (("the baseline", baseline_score), (name, result[score]))

@@ -49,7 +49,8 @@ def run(params: Params, *, members: str, table: str, metrics: str) -> str:
     for architecture in ARCHITECTURES:
         mine = study.sweep(params, rows, configurations(params, architecture), "sequence",
                            epochs=params.sequence.epochs,
-                           network=network(params, architecture))
+                           network=network(params, architecture),
+                           stopping=False)  # its own rows and epochs, whatever data.source
         none = mine[0].test_score
         rows_of = [study.summary(outcome, none) for outcome in mine]
         # The best penalty against none, seed by seed (ties to the stronger), as `grid` picks.

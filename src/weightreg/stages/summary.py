@@ -66,6 +66,16 @@ def run(params: Params, *, data: str, regularized: str, grid: str, refine: str,
             f"{_interval(head['diff_vs_baseline'], head['diff_vs_baseline_lo'], head['diff_vs_baseline_hi'])}"
             f" (95% interval over seeds, sign-flip p = {head['p_value']:.3g}).",
         ]
+        stopping = params.train.early_stopping
+        if stopping:
+            lines += ["", f"**Early stopping.** Every model trained on the first "
+                      f"{1 - params.train.validation_split:.0%} of its training rows and "
+                      f"stopped once its loss on the last {params.train.validation_split:.0%} "
+                      f"had not improved for {stopping.patience} epochs, keeping its best "
+                      f"epoch's weights (Keras' `EarlyStopping(restore_best_weights=True)`); "
+                      f"the headline's models trained a median of {head['epochs_run']:g} of "
+                      f"{params.train.epochs} epochs. Set `train.early_stopping: null` to train "
+                      "every epoch."]
         if not (head["beats_trivial"] and head["baseline_beats_trivial"]):
             who = " and ".join(who for who, ok in (("the baseline", head["baseline_beats_trivial"]),
                                                    (name, head["beats_trivial"])) if not ok)
