@@ -449,8 +449,11 @@ def test_early_stopping_keeps_the_best_epoch_and_members_stop_on_their_own():
     # same first 80% of its rows.
     source = real("breast_cancer")
     split, task = source.split, source.task
-    short = data.Split(split.x_train[:200], split.y_train[:200], split.x_test, split.y_test)
-    members = [engine.Member(0, "l2", {"hidden_kernel": 1e-3}), engine.Member(1, data=short)]
+    # Folds of 200 and 197 rows train in one call (padded, ragged); the split's 398 in another.
+    members = [engine.Member(0, "l2", {"hidden_kernel": 1e-3})] + [
+        engine.Member(seed, data=data.Split(split.x_train[:n], split.y_train[:n], split.x_test,
+                                            split.y_test))
+        for seed, n in ((1, 200), (2, 197))]
     kwargs = dict(hidden_units=(16, 8), task=task, batch_size=32, learning_rate=1e-2,
                   progress=False, curves=False)
     together = engine.train(split, members, epochs=300, early_stopping=STOPPING, **kwargs)

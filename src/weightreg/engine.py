@@ -875,14 +875,15 @@ def _chunk_inputs(rows: dict[str, np.ndarray], arrays: MemberArrays, chunk: int,
     stopping = {}
     if "y_val" in rows:
         k = len(arrays.seeds)
+        counts = rows.get("val_counts", full.pop("val_counts"))
         stopping = dict(
             watch=Watch(weights, tf.fill([k], np.float32(np.inf)), tf.zeros([k], tf.int32),
                         tf.zeros([k], tf.int32), tf.zeros([k], tf.bool),
                         tf.zeros([k], tf.int32)),
             validation=Validation(*(tf.constant(a) for a in (rows["x_val"], rows["y_val"],
-                                                             full["val_counts"]))))
-        rows = {name: a for name, a in rows.items() if not name.endswith("_val")}
-        full.pop("val_counts")
+                                                             counts))))
+        rows = {name: a for name, a in rows.items()
+                if name not in ("x_val", "y_val", "val_counts")}
     return dict(
         state=State(weights, zeros, zeros, tf.constant(0.0)),
         first_epoch=tf.constant(0), n_epochs=tf.constant(chunk),
