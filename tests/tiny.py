@@ -24,6 +24,7 @@ TINY = {
     "model": {"hidden_units": 16, "layers": None},
     "train": {"epochs": 30, "batch_size": 32, "learning_rate": 1.0e-2, "early_stopping": "auto",
               "validation_split": 0.2, "seeds": 2},
+    "study": {"search": "auto"},
     "grid": {"kinds": ["l1", "l2"], "values": [1.0e-2, 1.0e-4], "refine": 2},
     "layerwise": {"hidden": [0.0, 1.0e-3], "output": [0.0, 1.0e-2]},
     "decoupled": {"values": [1.0, 1.0e-2]},

@@ -26,7 +26,8 @@ INTERPOLATIONS = ("step", "linear")
 SOURCES = ("moons", "breast_cancer", "digits", "wine", "iris", "diabetes", "csv")
 TASKS = ("auto", "binary", "multiclass", "regression")
 MISSING = ("impute", "drop", "error")  # data.missing: what to do with a missing feature value
-CATEGORICAL = ("onehot", "error")  # data.categorical: what to do with a text column
+CATEGORICAL = ("onehot", "error")
+SEARCHES = ("auto", "halving", "exhaustive")  # study.search  # data.categorical: what to do with a text column
 # What `auto` means for model.hidden_units and train.epochs: the tutorial's on two moons, and on
 # every other source a network and a length that overfit a few hundred rows in minutes.
 # The re-splits of `replication` and `selection` likewise: two moons' 100 points move a score by
@@ -36,9 +37,10 @@ TUTORIAL_EPOCHS = 4000
 # Early stopping: never on two moons, whose tutorial trains every one of its 4000 epochs; on
 # every other source Keras' usual patience of 10 (README, "Early stopping").
 AUTO = {"moons": {"hidden_units": 500, "epochs": TUTORIAL_EPOCHS, "draws": 100,
-                  "selection_draws": 20, "early_stopping": None},
+                  "selection_draws": 20, "early_stopping": None, "search": "exhaustive"},
         "other": {"hidden_units": (64, 64), "epochs": 100, "draws": 20, "selection_draws": 5,
-                  "early_stopping": {"patience": 10, "min_delta": 0.0}}}
+                  "early_stopping": {"patience": 10, "min_delta": 0.0},
+                  "search": "halving"}}
 
 
 class ParamsError(BadInput):
@@ -114,6 +116,13 @@ class Train:
     # None: every member trains every epoch; auto is resolved by `parse` (see AUTO).
     early_stopping: Stopping | None = rule("early_stopping")
     validation_split: float = rule("fraction")  # the last part of the training rows it watches
+
+
+@dataclass(frozen=True)
+class Study:
+    # How grid, refine, layerwise and decoupled spend their seeds (`study.search`): halving,
+    # exhaustive, or auto (resolved by `parse`, see AUTO).
+    search: str = rule("search")
 
 
 @dataclass(frozen=True)
@@ -205,6 +214,7 @@ class Params:
     data: Data
     model: Model
     train: Train
+    study: Study
     grid: Grid
     layerwise: Layerwise
     decoupled: Decoupled
@@ -409,6 +419,7 @@ CHECKERS = {
     "count": _count, "integer": _integer, "nonnegative": _nonnegative, "positive": _positive,
     "points": _points, "interpolation": _interpolation, "widths": _widths, "shape": _shape,
     "layers": _layers, "whole": _whole, "early_stopping": _early_stopping,
+    "search": _one_of(SEARCHES),
     "optional_count": _optional_count, "count_or_auto": _count_or_auto, "fraction": _fraction, "source": _one_of(SOURCES),
     "task": _one_of(TASKS), "text": _text, "names": _names, "missing": _one_of(MISSING),
     "categorical": _one_of(CATEGORICAL),
@@ -454,6 +465,8 @@ def parse(raw: Any) -> Params:
             p.model, hidden_units=auto["hidden_units"]))
     if p.train.epochs == "auto":
         p = dataclasses.replace(p, train=dataclasses.replace(p.train, epochs=auto["epochs"]))
+    if p.study.search == "auto":
+        p = dataclasses.replace(p, study=Study(auto["search"]))
     if p.train.early_stopping == "auto":
         p = dataclasses.replace(p, train=dataclasses.replace(
             p.train, early_stopping=auto["early_stopping"] and Stopping(**auto["early_stopping"])))

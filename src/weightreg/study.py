@@ -12,6 +12,7 @@ that later stages read back (`Members`), and summarizes them over seeds for peop
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -80,6 +81,24 @@ class Outcome:
     # counted from 1, whose weights it kept.
     epochs_run: np.ndarray | None = None
     best_epoch: np.ndarray | None = None
+    # With successive halving (`search`; None without): the rung at which this configuration
+    # stopped, and the seeds it had by then (all of them at the last rung).
+    rung: int | None = None
+
+    def joined(self, more: Outcome) -> Outcome:
+        """This configuration's members and `more` of its members (other seeds), one outcome."""
+        def both(a, b, axis=0):
+            return None if a is None else np.concatenate([a, b], axis=axis)
+
+        return dataclasses.replace(
+            self, seeds=both(self.seeds, more.seeds),
+            **{name: both(getattr(self, name), getattr(more, name))
+               for name in ("train_score", "test_score", "train_loss", "test_loss", "test_rows",
+                            "epochs_run", "best_epoch")},
+            norms={group: both(values, more.norms[group]) for group, values in self.norms.items()},
+            history={name: both(values, more.history[name], axis=1)
+                     for name, values in self.history.items()},
+            weights=tuple(both(a, b) for a, b in zip(self.weights, more.weights, strict=True)))
 
     def measure(self, name: str) -> np.ndarray:
         """A per-member column by its table name: `test_score`, `test_loss`,
@@ -169,6 +188,59 @@ def sweep(params: Params, dataset: Dataset, configurations: Sequence[Configurati
             result.epochs_run[mine] if stopped else None,
             result.best_epoch[mine] if stopped else None))
     return outcomes
+
+
+HALVING = 3  # successive halving's factor: each rung trains 3 times the seeds of the one before
+MIN_SEEDS = 3  # the fewest seeds a rung judges by: a paired interval needs a few
+
+
+def rungs(seeds: int) -> list[int]:
+    """The seeds each rung of successive halving ends with, the last one all `seeds`: each a
+    third of the next (rounded up), down to MIN_SEEDS (10 seeds: [4, 10]; 30: [4, 10, 30])."""
+    budgets = [seeds]
+    while -(-budgets[0] // HALVING) >= MIN_SEEDS:
+        budgets.insert(0, -(-budgets[0] // HALVING))
+    return budgets
+
+
+def search(params: Params, dataset: Dataset, configurations: Sequence[Configuration],
+           stage: str) -> list[Outcome]:
+    """`sweep`, or with study.search: halving, successive halving over seeds (as scikit-learn's
+    HalvingGridSearchCV spends a resource): every configuration trains on the first rung's
+    seeds; a configuration whose paired difference with the best (the highest mean test
+    score), seed by seed, has a 95% interval wholly below zero is decided against and stops
+    there; the others go on to the next rung's seeds, up to train.seeds. No member is trained
+    twice: a rung adds seeds. Each outcome says its rung (`Outcome.rung`)."""
+    if params.study.search == "exhaustive" or len(rungs(params.train.seeds)) == 1:
+        return sweep(params, dataset, configurations, stage)
+    budgets = rungs(params.train.seeds)
+    outcomes: list[Outcome | None] = [None] * len(configurations)
+    going = list(range(len(configurations)))
+    done = 0
+    for rung, budget in enumerate(budgets):
+        trained = sweep(params, dataset, [configurations[i] for i in going],
+                        f"{stage} (rung {rung + 1} of {len(budgets)}, {budget} seeds)",
+                        seeds=range(done, budget))
+        for i, outcome in zip(going, trained, strict=True):
+            outcomes[i] = dataclasses.replace(
+                outcome if outcomes[i] is None else outcomes[i].joined(outcome), rung=rung)
+        done = budget
+        if rung + 1 < len(budgets):
+            best = max(going, key=lambda i: float(np.mean(outcomes[i].test_score)))
+            going = [i for i in going
+                     if stats.paired(outcomes[i].test_score, outcomes[best].test_score)["hi"]
+                     >= 0]
+    return outcomes
+
+
+def pruned(outcomes: Sequence[Outcome]) -> str:
+    """What successive halving decided against, for a result line ("" without it)."""
+    if outcomes[0].rung is None:
+        return ""
+    last = max(outcome.rung for outcome in outcomes)
+    stopped = sum(outcome.rung < last for outcome in outcomes)
+    return (f"; successive halving: {stopped} of {len(outcomes)} configurations stopped "
+            f"early, clearly below the best")
 
 
 def network_of(params: Params, dataset: Dataset) -> Network:
@@ -363,6 +435,8 @@ def summary(outcome: Outcome, control: np.ndarray | None = None,
                                                     control_rows.mean(axis=0))
     result.update({f"{group}_norm": float(np.mean(values))
                    for group, values in outcome.norms.items()})
+    if outcome.rung is not None:  # successive halving: how far this configuration went
+        result.update(seeds=len(outcome.seeds), rung=outcome.rung + 1)
     return result
 
 
@@ -396,6 +470,9 @@ def best_label(table: Members, labels: Sequence[str] | None = None) -> str:
     """The configuration of a per-member table (or among `labels`) with the highest mean test
     score (ties: the larger lambda), as `best` picks it from summaries."""
     labels = list(labels or table.labels)
+    # Successive halving: among the configurations that trained every seed.
+    most = max(len(table.rows(label)) for label in labels)
+    labels = [label for label in labels if len(table.rows(label)) == most]
     key = "test_score"
     means = [{key: float(np.mean(list(table.by_seed(label).values())))} for label in labels]
     return labels[best(means, [float(table.field(label, "lambda")) for label in labels], key)]
@@ -405,8 +482,11 @@ def best(summaries: Sequence[Mapping[str, float]], strength: Sequence[float],
          key: str = "test_score") -> int:
     """The configuration with the highest mean test score (`key`); ties go to the stronger
     penalty (the simpler model). Means are compared to 12 digits, so that the same rows right,
-    split differently over seeds, count as a tie rather than being decided by round-off."""
-    return max(range(len(summaries)),
+    split differently over seeds, count as a tie rather than being decided by round-off.
+    With successive halving, only configurations of the last rung compete: the others' means
+    are over fewer seeds."""
+    last = max((row.get("rung", 0) for row in summaries), default=0)
+    return max((i for i in range(len(summaries)) if summaries[i].get("rung", 0) == last),
                key=lambda i: (round(summaries[i][key], 12), strength[i]))
 
 

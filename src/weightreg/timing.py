@@ -169,7 +169,10 @@ def estimate(params: Params, dataset) -> str:
     stages = seconds(params, dataset, rate(params, dataset))
     total = sum(stages.values())
     largest = sorted(stages, key=stages.get, reverse=True)[:3]
-    sooner = (", less as members stop early, every epoch counted here"
-              if params.train.early_stopping else "")
+    cuts = [what for what, on in (("early stopping", params.train.early_stopping),
+                                  ("successive halving", params.study.search == "halving"))
+            if on]
+    sooner = (f", less where {' and '.join(cuts)} cut it (every seed and epoch counted here)"
+              if cuts else "")
     return (f"the whole study: about {total:.0f} s on this machine{sooner} ("
             + ", ".join(f"{stage} {stages[stage]:.0f} s" for stage in largest) + ")")

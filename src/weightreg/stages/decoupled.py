@@ -21,7 +21,7 @@ def configurations(params: Params) -> list[study.Configuration]:
 def run(params: Params, *, data: str, baseline: str, members: str, table: str,
         metrics: str) -> str:
     control = study.baseline(baseline)  # read first: a bad file fails before training
-    outcomes = study.sweep(params, prepared.load(data), configurations(params), "decoupled")
+    outcomes = study.search(params, prepared.load(data), configurations(params), "decoupled")
     rows = study.summaries(outcomes, control)
 
     score = study.score(outcomes[0].task)
@@ -41,7 +41,7 @@ def run(params: Params, *, data: str, baseline: str, members: str, table: str,
     name = outcomes[0].task.score_name
     return (f"{len(params.decoupled.values)} strengths, best coupled {coupled.label}: test "
             f"{name} {coupled_row[score]:.3f}, best decoupled {decay.label}: test {name} "
-            f"{decay_row[score]:.3f}")
+            f"{decay_row[score]:.3f}{study.pruned(outcomes)}")
 
 
 def figures(picture, tables):

@@ -15,7 +15,7 @@ def run(params: Params, *, data: str, baseline: str, grid: str, members: str, ta
     # Points evenly spaced on the log axis; linearly when the decade starts at lambda 0.
     spacing = np.geomspace if low > 0 else np.linspace
     values = spacing(low, high, params.grid.refine + 1)
-    outcomes = study.sweep(params, prepared.load(data),
+    outcomes = study.search(params, prepared.load(data),
                            [study.hidden_kernel(study.describe(kind, v), kind, float(v))
                             for v in values], "refine")
     rows = study.summaries(outcomes, control)
@@ -27,7 +27,7 @@ def run(params: Params, *, data: str, baseline: str, grid: str, members: str, ta
     })
     return (f"{kind} in [{low:g}, {high:g}], {len(values)} values, "
             f"{study.headline(outcomes[best], rows[best], params.train.epochs)} at the best, "
-            f"{values[best]:.3g}")
+            f"{values[best]:.3g}{study.pruned(outcomes)}")
 
 
 def decade(coarse: study.Members) -> tuple[str, float, float]:

@@ -36,6 +36,22 @@ def _interval(diff: float, lo: float, hi: float) -> str:
     return f"{diff:+.3f} [{lo:+.3f}, {hi:+.3f}]"
 
 
+def halving(table, seeds: int) -> str:
+    """What successive halving decided against in the grid ("" where it did not run)."""
+    if "rung" not in table:
+        return ""
+    last = max(table["rung"])
+    stopped = [f"{kind}({value:g})" for kind, value, rung in
+               zip(table["kind"], table["lambda"], table["rung"]) if rung < last]
+    first = min(table["seeds"])
+    return (f" Successive halving trained every configuration on {first} seeds first; "
+            + (f"{len(stopped)} of {len(table['rung'])} were clearly worse than the best "
+               f"(paired 95% interval wholly below zero) and stopped there "
+               f"({', '.join(stopped)}), the rest trained all {seeds}."
+               if stopped else f"none was clearly worse than the best, and all trained all "
+               f"{seeds}."))
+
+
 def run(params: Params, *, data: str, regularized: str, grid: str, refine: str,
         replication: str, selection: str, grid_table: str, choices: str, out: str) -> str:
     dataset = prepared.load(data)
@@ -91,7 +107,7 @@ def run(params: Params, *, data: str, regularized: str, grid: str, refine: str,
             f"{best['best_kind']}({best['best_lambda']:g}), test {score} "
             f"{best['best_test_score']:.3f}; a finer grid inside its decade reaches "
             f"{finer['refined_test_score']:.3f}. Both pick on the test rows, which flatters "
-            "them (see cross-validation).",
+            "them (see cross-validation)." + halving(table, params.train.seeds),
             "",
             f"**Other splits.** On {params.replication.draws} draws of the data, "
             f"l2({params.replication.lam:g}) minus no penalty: "
