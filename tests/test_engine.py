@@ -457,7 +457,9 @@ def test_early_stopping_keeps_the_best_epoch_and_members_stop_on_their_own():
     kwargs = dict(hidden_units=(16, 8), task=task, batch_size=32, learning_rate=1e-2,
                   progress=False, curves=False)
     together = engine.train(split, members, epochs=300, early_stopping=STOPPING, **kwargs)
-    assert (together.epochs_run < 300).all()
+    # Two stop early (after 109 and 57 epochs); the third's loss on its watched rows, all of
+    # them right, still falls at epoch 300, its best.
+    assert (together.epochs_run < 300).sum() == 2
     for k, member in enumerate(members):
         rows = member.data or split
         cut = STOPPING.cut(len(rows.y_train))

@@ -872,7 +872,7 @@ def _chunk_inputs(rows: dict[str, np.ndarray], arrays: MemberArrays, chunk: int,
     # Where every member's rows are all real, the counts the program takes are not used.
     full = {f"{part}_counts": np.full(len(arrays.seeds), rows[f"y_{part}"].shape[-1], np.int32)
             for part in ("train", "test", "val") if f"y_{part}" in rows}
-    stopping = {}
+    stopping = {"watch": (), "validation": ()}  # early stopping's, empty without it
     if "y_val" in rows:
         k = len(arrays.seeds)
         counts = rows.get("val_counts", full.pop("val_counts"))

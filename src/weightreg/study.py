@@ -124,13 +124,14 @@ def early_stopping(params: Params) -> engine.EarlyStopping | None:
                                              params.train.validation_split)
 
 
-def check_stopping(params: Params, train_rows: int) -> None:
+def check_stopping(params: Params, train_rows: int, folds: int) -> None:
     """Refuse (`BadInput`) a train.validation_split that leaves no rows to train on or none
-    to validate, in the split's `train_rows` or in the smallest of selection's folds."""
+    to validate, in the split's `train_rows` or in the smallest of `folds` folds of them
+    (selection's)."""
     stopping = early_stopping(params)
     if stopping is None:
         return
-    smallest = train_rows - -(-train_rows // params.selection.folds)
+    smallest = train_rows - -(-train_rows // folds)
     for rows in sorted({smallest, train_rows}):
         cut = stopping.cut(rows)
         if cut == 0 or cut == rows:
@@ -204,14 +205,14 @@ def rungs(seeds: int) -> list[int]:
 
 
 def search(params: Params, dataset: Dataset, configurations: Sequence[Configuration],
-           stage: str) -> list[Outcome]:
-    """`sweep`, or with study.search: halving, successive halving over seeds (as scikit-learn's
+           stage: str, how: str) -> list[Outcome]:
+    """`sweep` (`how`, study.search: exhaustive), or successive halving over seeds (as scikit-learn's
     HalvingGridSearchCV spends a resource): every configuration trains on the first rung's
     seeds; a configuration whose paired difference with the best (the highest mean test
     score), seed by seed, has a 95% interval wholly below zero is decided against and stops
     there; the others go on to the next rung's seeds, up to train.seeds. No member is trained
     twice: a rung adds seeds. Each outcome says its rung (`Outcome.rung`)."""
-    if params.study.search == "exhaustive" or len(rungs(params.train.seeds)) == 1:
+    if how == "exhaustive" or len(rungs(params.train.seeds)) == 1:
         return sweep(params, dataset, configurations, stage)
     budgets = rungs(params.train.seeds)
     outcomes: list[Outcome | None] = [None] * len(configurations)

@@ -58,10 +58,8 @@ def export(folder: Path) -> None:
         own_rows=False, curves=True))
     inputs = engine._chunk_inputs(engine._rows(split, members).arrays, arrays, chunk,
                                   bench.LEARNING_RATE)
-    # The program's parameters follow its signature; the runner feeds them in this order
-    # (early stopping's last two are left out: empty without it).
-    parameters = list(inspect.signature(run_chunk.python_function).parameters)
-    assert list(inputs) == parameters[:len(inputs)] and len(parameters) == len(inputs) + 2
+    # The program's parameters follow its signature; the runner feeds them in this order.
+    assert list(inputs) == list(inspect.signature(run_chunk.python_function).parameters)
     base = _flat(inputs)
     folder.mkdir(parents=True, exist_ok=True)
     np.savez(folder / "inputs.npz", **base)

@@ -24,7 +24,7 @@ def run(params: Params, *, split: str, points: str, metrics: str) -> str:
     # Every draw of replication and fold of selection, as those stages will make them.
     data.check_study(dataset, params.data, params.replication.draws, params.selection.folds,
                      params.selection.draws)
-    study.check_stopping(params, len(dataset.split.y_train))
+    study.check_stopping(params, len(dataset.split.y_train), params.selection.folds)
     where = cluster.check()
     # Before anything trains: how long the rest will take (README, "Your own data": "How
     # long"), from the engine's speed in this process; a Dask cluster's is its own.

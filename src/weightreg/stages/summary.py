@@ -43,7 +43,7 @@ def halving(table, seeds: int) -> str:
     last = max(table["rung"])
     stopped = [f"{kind}({value:g})" for kind, value, rung in
                zip(table["kind"], table["lambda"], table["rung"]) if rung < last]
-    first = min(table["seeds"])
+    first = int(min(table["seeds"]))
     return (f" Successive halving trained every configuration on {first} seeds first; "
             + (f"{len(stopped)} of {len(table['rung'])} were clearly worse than the best "
                f"(paired 95% interval wholly below zero) and stopped there "
