@@ -61,3 +61,12 @@ def test_mcnemar_counts_only_discordant_rows():
 def test_consensus_is_the_majority_of_seeds():
     by_seed = np.array([[1, 1, 0, 0], [1, 0, 1, 0], [1, 1, 0, 1]], bool)
     assert stats.consensus(by_seed).tolist() == [True, True, False, False]
+
+
+def test_learning_curve_intervals_over_the_members_still_training():
+    # Early stopping: NaN past a member's last epoch; each epoch's interval is over the rest.
+    rows = np.array([[0.9, 0.8, 0.7], [0.9, 0.85, np.nan], [0.95, np.nan, np.nan]])
+    low, high = stats.t_intervals(rows)
+    for i, values in enumerate(([0.9, 0.8, 0.7], [0.9, 0.85])):
+        np.testing.assert_allclose((low[i], high[i]), stats.t_interval(values))
+    assert low[2] == high[2] == 0.95

@@ -26,8 +26,8 @@ INTERPOLATIONS = ("step", "linear")
 SOURCES = ("moons", "breast_cancer", "digits", "wine", "iris", "diabetes", "csv")
 TASKS = ("auto", "binary", "multiclass", "regression")
 MISSING = ("impute", "drop", "error")  # data.missing: what to do with a missing feature value
-CATEGORICAL = ("onehot", "error")
-SEARCHES = ("auto", "halving", "exhaustive")  # study.search  # data.categorical: what to do with a text column
+CATEGORICAL = ("onehot", "error")  # data.categorical: what to do with a text column
+SEARCHES = ("auto", "halving", "exhaustive")  # study.search
 # What `auto` means for model.hidden_units and train.epochs: the tutorial's on two moons, and on
 # every other source a network and a length that overfit a few hundred rows in minutes.
 # The re-splits of `replication` and `selection` likewise: two moons' 100 points move a score by

@@ -206,8 +206,8 @@ def rungs(seeds: int) -> list[int]:
 
 def search(params: Params, dataset: Dataset, configurations: Sequence[Configuration],
            stage: str, how: str) -> list[Outcome]:
-    """`sweep` (`how`, study.search: exhaustive), or successive halving over seeds (as scikit-learn's
-    HalvingGridSearchCV spends a resource): every configuration trains on the first rung's
+    """`sweep` (`how`, study.search: exhaustive), or successive halving over seeds (as
+    scikit-learn's HalvingGridSearchCV spends a resource): every configuration trains on the first rung's
     seeds; a configuration whose paired difference with the best (the highest mean test
     score), seed by seed, has a 95% interval wholly below zero is decided against and stops
     there; the others go on to the next rung's seeds, up to train.seeds. No member is trained

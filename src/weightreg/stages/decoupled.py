@@ -21,7 +21,8 @@ def configurations(params: Params) -> list[study.Configuration]:
 def run(params: Params, *, data: str, baseline: str, members: str, table: str,
         metrics: str) -> str:
     control = study.baseline(baseline)  # read first: a bad file fails before training
-    outcomes = study.search(params, prepared.load(data), configurations(params), "decoupled", params.study.search)
+    outcomes = study.search(params, prepared.load(data), configurations(params), "decoupled",
+                            params.study.search)
     rows = study.summaries(outcomes, control)
 
     score = study.score(outcomes[0].task)

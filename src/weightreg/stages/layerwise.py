@@ -15,7 +15,8 @@ def run(params: Params, *, data: str, baseline: str, members: str, table: str,
                             {"hidden_lambda": hidden, "output_lambda": output}, kind,
                             {"hidden_kernel": hidden, "output_kernel": output})
         for hidden in params.layerwise.hidden for output in params.layerwise.output]
-    outcomes = study.search(params, prepared.load(data), configurations, "layerwise", params.study.search)
+    outcomes = study.search(params, prepared.load(data), configurations, "layerwise",
+                            params.study.search)
     rows = study.summaries(outcomes, control)
     # Ties go to the stronger total penalty.
     score = study.score(outcomes[0].task)

@@ -16,8 +16,8 @@ def run(params: Params, *, data: str, baseline: str, grid: str, members: str, ta
     spacing = np.geomspace if low > 0 else np.linspace
     values = spacing(low, high, params.grid.refine + 1)
     outcomes = study.search(params, prepared.load(data),
-                           [study.hidden_kernel(study.describe(kind, v), kind, float(v))
-                            for v in values], "refine", params.study.search)
+                            [study.hidden_kernel(study.describe(kind, v), kind, float(v))
+                             for v in values], "refine", params.study.search)
     rows = study.summaries(outcomes, control)
     score = study.score(outcomes[0].task)
     best = study.best(rows, values, score)
