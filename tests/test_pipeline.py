@@ -322,9 +322,11 @@ def test_the_pipeline_runs_on_your_own_data(source, tmp_path):
     tiny_params["replication"]["draws"] = 2
     project = make_project(tmp_path, tiny_params)
     found = metrics(project)
-    # One name for every task's score, so that one column and one chart serve them all.
+    # One name for every task's score, so that one column and one chart serve them all; with
+    # early stopping (on for every source but two moons), how long the headline trained.
     assert list(found["regularized"]) == [
-        rows_p if name == "mcnemar_p" else name for name in HEADLINE]
+        rows_p if name == "mcnemar_p" else name for name in HEADLINE] + ["epochs_run"]
+    assert 1 <= found["regularized"]["epochs_run"] <= TINY["train"]["epochs"]
     assert found["data"] == {"data": "data/example.csv" if source == "csv" else source,
                              "task": task, "score": score_name}
     assert all("_score" in key for key in found["grid"] if key != "best_kind"
