@@ -90,8 +90,9 @@ def run(params: Params, *, data: str, regularized: str, grid: str, refine: str,
                       f"had not improved for {stopping.patience} epochs, keeping its best "
                       f"epoch's weights (Keras' `EarlyStopping(restore_best_weights=True)`); "
                       f"the headline's models trained a median of {head['epochs_run']:g} of "
-                      f"{params.train.epochs} epochs. Set `train.early_stopping: null` to train "
-                      "every epoch."]
+                      f"{params.train.epochs} epochs. The baseline stops early too, so every "
+                      "gain here is the penalty's beyond early stopping's, itself a "
+                      "regularizer. Set `train.early_stopping: null` to train every epoch."]
         if not (head["beats_trivial"] and head["baseline_beats_trivial"]):
             who = " and ".join(who for who, ok in (("the baseline", head["baseline_beats_trivial"]),
                                                    (name, head["beats_trivial"])) if not ok)
