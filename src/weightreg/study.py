@@ -157,14 +157,13 @@ def sweep(params: Params, dataset: Dataset, configurations: Sequence[Configurati
     """
     seeds = np.arange(params.train.seeds) if seeds is None else np.asarray(seeds)
     members = [c.member(int(seed)) for c in configurations for seed in seeds]
+    settings = early_stopping(params) if stopping else None
     result = engine.train(dataset.split, members,
                           network=network or network_of(params, dataset),
                           task=dataset.task, epochs=epochs or params.train.epochs,
                           batch_size=params.train.batch_size,
                           learning_rate=params.train.learning_rate, label=stage,
-                          curves=curves,
-                          early_stopping=early_stopping(params) if stopping else None)
-    stopped = early_stopping(params) is not None and stopping
+                          curves=curves, early_stopping=settings)
     bad = np.flatnonzero(result.diverged_at >= 0)
     if bad.size:
         n = len(seeds)
@@ -186,8 +185,8 @@ def sweep(params: Params, dataset: Dataset, configurations: Sequence[Configurati
             result.final_test_rows[mine, :result.test_counts[mine.start]],  # without padding
             {name: values[:, mine] for name, values in result.history.items()},
             tuple(w[mine] for w in result.weights),
-            result.epochs_run[mine] if stopped else None,
-            result.best_epoch[mine] if stopped else None))
+            result.epochs_run[mine] if settings else None,
+            result.best_epoch[mine] if settings else None))
     return outcomes
 
 
@@ -207,8 +206,8 @@ def rungs(seeds: int) -> list[int]:
 def search(params: Params, dataset: Dataset, configurations: Sequence[Configuration],
            stage: str, how: str) -> list[Outcome]:
     """`sweep` (`how`, study.search: exhaustive), or successive halving over seeds (as
-    scikit-learn's HalvingGridSearchCV spends a resource): every configuration trains on the first rung's
-    seeds; a configuration whose paired difference with the best (the highest mean test
+    scikit-learn's HalvingGridSearchCV spends a resource): every configuration trains on the
+    first rung's seeds; a configuration whose paired difference with the best (the highest mean test
     score), seed by seed, has a 95% interval wholly below zero is decided against and stops
     there; the others go on to the next rung's seeds, up to train.seeds. No member is trained
     twice: a rung adds seeds. Each outcome says its rung (`Outcome.rung`)."""
